@@ -1,0 +1,78 @@
+"""All configuration in one pydantic-settings class, read from the environment.
+
+The graph settings use the names the Neo4j ecosystem uses (NEO4J_URI ...), so a shell set up
+for cypher-shell or a notebook works unchanged. No NEO4J_URI means: use the local server.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    neo4j_uri: str | None = Field(None, validation_alias="NEO4J_URI")
+    neo4j_username: str = Field(
+        "neo4j", validation_alias=AliasChoices("NEO4J_USERNAME", "NEO4J_USER")
+    )
+    neo4j_password: SecretStr | None = Field(None, validation_alias="NEO4J_PASSWORD")
+    neo4j_database: str | None = Field(None, validation_alias="NEO4J_DATABASE")
+    connect_timeout: float = Field(
+        4.0, gt=0, validation_alias="RURALKG_CONNECT_TIMEOUT",
+        description="seconds to wait for the graph before reporting it unreachable",
+    )  # fmt: skip
+    query_timeout: float = Field(
+        60.0, gt=0, validation_alias="RURALKG_QUERY_TIMEOUT",
+        description="seconds a query may run: driver timeout on Neo4j, server flag on the local server",
+    )  # fmt: skip
+
+    data_dir: Path = Field(Path(".ruralkg"), validation_alias="RURALKG_DATA_DIR")
+    local_bolt_port: int = Field(
+        0, ge=0, le=65535, validation_alias="RURALKG_BOLT_PORT", description="0 picks a free port"
+    )
+    local_http_port: int = Field(
+        0, ge=0, le=65535, validation_alias="RURALKG_HTTP_PORT", description="0 picks a free port"
+    )
+    local_heap: str = Field(
+        "1g", pattern=r"^\d+[kKmMgG]$", validation_alias="RURALKG_HEAP", description="JVM -Xmx"
+    )
+    local_wal_flush: int = Field(
+        2, ge=0, le=2, validation_alias="RURALKG_WAL_FLUSH",
+        description="arcadedb.txWalFlush: 0 none, 1 flush, 2 fsync at every commit (as Neo4j does)",
+    )  # fmt: skip
+    local_start_timeout: float = Field(60.0, gt=0, validation_alias="RURALKG_START_TIMEOUT")
+
+    cases_dir: Path = Field(REPO_ROOT / "data", validation_alias="RURALKG_CASES_DIR")
+    sources_dir: Path = Field(REPO_ROOT.parent / "shared" / "sources", validation_alias="RURALKG_SOURCES_DIR")
+    batch_size: int = Field(500, ge=1, le=100_000, validation_alias="RURALKG_BATCH_SIZE")
+
+    @property
+    def uses_local_server(self) -> bool:
+        return not self.neo4j_uri
+
+    @property
+    def data_path(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+
+def redact_uri(uri: str) -> str:
+    """The URI without any user:password part, fit for logs and error messages."""
+    parts = urlsplit(uri)
+    if parts.username is None and parts.password is None:
+        return uri
+    host = parts.hostname or ""
+    netloc = f"{host}:{parts.port}" if parts.port else host
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

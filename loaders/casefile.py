@@ -1,0 +1,281 @@
+"""Reading and validating curated case files: every problem found, each with file, line, record, field.
+
+Validation never touches the graph, so a file that fails here has written nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import TypeAdapter, ValidationError
+
+from graph.model import RELATIONSHIPS, Entity, Quantity, Relation, SourceRecord
+
+_VALIDATORS = {
+    "entities": TypeAdapter(Entity).validate_python,
+    "relations": Relation.model_validate,
+    "quantities": Quantity.model_validate,
+}
+SECTIONS = ("source", "entities", "relations", "quantities")
+CASE_SUFFIXES = (".yaml", ".yml")
+
+Path_ = tuple[str | int, ...]
+
+
+class _CaseLoader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so pydantic reports a bad date as a field error."""
+
+    yaml_implicit_resolvers = {
+        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+
+
+@dataclass(frozen=True)
+class CaseError:
+    file: Path
+    line: int | None
+    record: str
+    field: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else str(self.file)
+        fld = f" field `{self.field}`" if self.field else ""
+        return f"{where}: {self.record}{fld}: {self.message}"
+
+
+class CaseValidationError(Exception):
+    def __init__(self, errors: Sequence[CaseError]) -> None:
+        self.errors = list(errors)
+        lines = "\n".join(f"  {e}" for e in self.errors)
+        super().__init__(f"{len(self.errors)} problem(s) in the case data:\n{lines}")
+
+
+@dataclass
+class CaseFile:
+    path: Path
+    source: SourceRecord
+    entities: list[Entity] = field(default_factory=list)
+    relations: list[Relation] = field(default_factory=list)
+    quantities: list[Quantity] = field(default_factory=list)
+
+    @property
+    def entity_labels(self) -> dict[str, str]:
+        return {e.id: e.label for e in self.entities}
+
+
+def _line_map(node: yaml.Node, path: Path_ = (), out: dict[Path_, int] | None = None) -> dict[Path_, int]:
+    """Line number (1-based) of every mapping value and sequence item, keyed by its path."""
+    out = {} if out is None else out
+    out.setdefault(path, node.start_mark.line + 1)
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = key_node.value
+            out[(*path, key)] = key_node.start_mark.line + 1
+            _line_map(value_node, (*path, key), out)
+            out[(*path, key)] = key_node.start_mark.line + 1
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            _line_map(item, (*path, i), out)
+    return out
+
+
+class _Collector:
+    def __init__(self, path: Path, lines: dict[Path_, int]) -> None:
+        self.path, self.lines, self.errors = path, lines, list[CaseError]()
+
+    def line(self, at: Path_) -> int | None:
+        while at and at not in self.lines:
+            at = at[:-1]
+        return self.lines.get(at)
+
+    def add(self, at: Path_, record: str, fld: str | None, message: str) -> None:
+        self.errors.append(CaseError(self.path, self.line(at), record, fld, message))
+
+    def pydantic(self, at: Path_, record: str, exc: ValidationError) -> None:
+        for err in exc.errors():
+            loc = [p for p in err["loc"] if not (isinstance(p, str) and p[:1].isupper())]
+            fld = ".".join(str(p) for p in loc) or None
+            msg = err["msg"].removeprefix("Value error, ")
+            if err["type"] == "missing":
+                msg = "is required"
+            elif err["type"] == "extra_forbidden":
+                msg = "is not a known field"
+            elif err["type"] == "literal_error" and "expected" in err.get("ctx", {}):
+                msg = f"expected {err['ctx']['expected']}, got {err['input']!r}"
+            self.add((*at, *loc), record, fld, msg)
+
+
+def _record_name(section: str, index: int, raw: Any) -> str:
+    ident = raw.get("id") if isinstance(raw, dict) else None
+    if section == "relations" and isinstance(raw, dict):
+        ident = f"{raw.get('type')} {raw.get('from')} -> {raw.get('to')}"
+    return f"{section}[{index}]" + (f" ({ident})" if ident else "")
+
+
+def parse_case_file(path: Path) -> tuple[CaseFile | None, list[CaseError]]:
+    """Parse one file; return it (None if unusable) and every problem found in it alone."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        loader = _CaseLoader(text)
+        try:
+            node = loader.get_single_node()
+            raw = loader.construct_document(node) if node is not None else None
+        finally:
+            loader.dispose()
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [CaseError(path, None, "file", None, f"cannot be read: {exc}")]
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        return None, [CaseError(path, line, "file", None, f"is not valid YAML: {exc.problem}")]
+    c = _Collector(path, _line_map(node) if node is not None else {})
+    if not isinstance(raw, dict):
+        c.add((), "file", None, f"must be a mapping with the sections {', '.join(SECTIONS)}")
+        return None, c.errors
+    for key in raw:
+        if key not in SECTIONS:
+            c.add((key,), "file", str(key), f"unknown section; expected one of {', '.join(SECTIONS)}")
+
+    source = None
+    try:
+        source = SourceRecord.model_validate(raw.get("source"))
+    except ValidationError as exc:
+        c.pydantic(("source",), "source", exc)
+
+    case = CaseFile(path, source) if source else None  # type: ignore[arg-type]
+    parsed: dict[str, list[tuple[int, Any]]] = {section: [] for section in _VALIDATORS}
+    for section, validate in _VALIDATORS.items():
+        items = raw.get(section) or []
+        if not isinstance(items, list):
+            c.add((section,), "file", section, "must be a list")
+            continue
+        for i, item in enumerate(items):
+            try:
+                parsed[section].append((i, validate(item)))
+            except ValidationError as exc:
+                c.pydantic((section, i), _record_name(section, i, item), exc)
+
+    # Ids and labels come from the raw records, so an invalid record still counts as declared
+    # and one mistake is reported once, not again at every reference to it.
+    labels: dict[str, str] = {}
+    seen_at: dict[str, str] = {source.id: "source"} if source else {}
+    for section in ("entities", "quantities"):
+        items = raw.get(section)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            ident = item.get("id") if isinstance(item, dict) else None
+            if not isinstance(ident, str):
+                continue
+            if ident in seen_at:
+                c.add(
+                    (section, i, "id"), _record_name(section, i, item), "id",
+                    f"duplicate id: already used by {seen_at[ident]}",
+                )  # fmt: skip
+                continue
+            seen_at[ident] = f"{section}[{i}]"
+            if section == "entities":
+                labels[ident] = str(item.get("label"))
+
+    rel_seen: dict[tuple[str, str, str], int] = {}
+    for i, rel in parsed["relations"]:
+        name = _record_name("relations", i, rel.model_dump(by_alias=True))
+        starts, ends = RELATIONSHIPS[rel.type]
+        for end, fld, allowed in ((rel.from_, "from", starts), (rel.to, "to", ends)):
+            label = labels.get(end)
+            if label is None:
+                c.add(("relations", i, fld), name, fld, f"unknown reference {end!r}: declare it under entities")
+            elif label not in allowed:
+                c.add(
+                    ("relations", i, fld), name, fld,
+                    f"{rel.type} cannot {'start at' if fld == 'from' else 'end at'} a {label}; "
+                    f"expected {', '.join(allowed)}",
+                )  # fmt: skip
+        if rel.from_ == rel.to:
+            c.add(("relations", i), name, None, "a relation cannot join an entity to itself")
+        if rel.key in rel_seen:
+            c.add(("relations", i), name, None, f"duplicate relation: same as relations[{rel_seen[rel.key]}]")
+        rel_seen.setdefault(rel.key, i)
+    for i, q in parsed["quantities"]:
+        if q.subject not in labels:
+            c.add(
+                ("quantities", i, "subject"), _record_name("quantities", i, {"id": q.id}), "subject",
+                f"unknown reference {q.subject!r}: declare it under entities",
+            )  # fmt: skip
+
+    if case is None or c.errors:
+        return None, c.errors
+    case.entities = [e for _, e in parsed["entities"]]
+    case.relations = [r for _, r in parsed["relations"]]
+    case.quantities = [q for _, q in parsed["quantities"]]
+    return case, []
+
+
+def _consistency_errors(cases: Sequence[CaseFile]) -> list[CaseError]:
+    """Files that share an entity or a relation must agree on everything but aliases and evidence."""
+    errors: list[CaseError] = []
+    first_entity: dict[str, tuple[CaseFile, dict[str, Any]]] = {}
+    first_rel: dict[tuple[str, str, str], tuple[CaseFile, dict[str, Any]]] = {}
+    sources: dict[str, CaseFile] = {}
+    for case in cases:
+        if case.source.id in sources:
+            errors.append(CaseError(
+                case.path, None, "source", "id",
+                f"source id {case.source.id!r} is already used by {sources[case.source.id].path}",
+            ))  # fmt: skip
+        sources.setdefault(case.source.id, case)
+        for e in case.entities:
+            facts = {"label": e.label, "name": e.name, **e.attributes()}
+            if e.id not in first_entity:
+                first_entity[e.id] = (case, facts)
+            elif first_entity[e.id][1] != facts:
+                other, theirs = first_entity[e.id]
+                diff = sorted(k for k in facts.keys() | theirs.keys() if facts.get(k) != theirs.get(k))
+                errors.append(CaseError(
+                    case.path, None, f"entity {e.id}", ", ".join(diff),
+                    f"differs from its declaration in {other.path}: {theirs} here {facts}",
+                ))  # fmt: skip
+        for r in case.relations:
+            attrs = r.attributes()
+            if r.key not in first_rel:
+                first_rel[r.key] = (case, attrs)
+            elif first_rel[r.key][1] != attrs:
+                other, theirs = first_rel[r.key]
+                errors.append(CaseError(
+                    case.path, None, f"relation {r.type} {r.from_} -> {r.to}", None,
+                    f"differs from the same relation in {other.path}: {theirs} here {attrs}",
+                ))  # fmt: skip
+    return errors
+
+
+def discover(paths: Iterable[Path]) -> list[Path]:
+    """Case files under the given files or folders, in a stable order."""
+    found: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            found.extend(sorted(q for q in p.rglob("*") if q.suffix in CASE_SUFFIXES))
+        else:
+            found.append(p)
+    return found
+
+
+def validate_cases(paths: Sequence[Path], *, context: Sequence[Path] = ()) -> list[CaseFile]:
+    """Parse and validate `paths`; `context` files are checked for consistency, not returned.
+
+    Raises CaseValidationError listing every problem in every file.
+    """
+    wanted = {p.resolve() for p in paths}
+    cases: list[CaseFile] = []
+    errors: list[CaseError] = []
+    for path in dict.fromkeys([*paths, *(p for p in context if p.resolve() not in wanted)]):
+        case, errs = parse_case_file(path)
+        errors.extend(errs)
+        if case:
+            cases.append(case)
+    errors.extend(_consistency_errors(cases))
+    if errors:
+        raise CaseValidationError(sorted(errors, key=lambda e: (str(e.file), e.line or 0)))
+    return [c for c in cases if c.path.resolve() in wanted]
