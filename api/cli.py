@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from graph.connection import GraphUnavailable, connect
+from graph.local_server import LocalServer, LocalServerError, describe, serving
+from graph.schema import apply_schema
 from graph.settings import get_settings
 from loaders.casefile import CaseValidationError, discover, validate_cases
 
@@ -34,6 +39,55 @@ def cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _local_only() -> None:
+    if not get_settings().uses_local_server:
+        raise SystemExit("NEO4J_URI is set: the graph is that server, not the local one. Unset it first.")
+
+
+def cmd_server_start(args: argparse.Namespace) -> int:
+    _local_only()
+    state, started = LocalServer(get_settings()).start()
+    print(("started" if started else "already running") + f": {state.uri}")
+    print(describe(get_settings()))
+    return 0
+
+
+def cmd_server_stop(args: argparse.Namespace) -> int:
+    _local_only()
+    stopped = LocalServer(get_settings()).stop()
+    print("stopped" if stopped else "not running")
+    return 0
+
+
+def cmd_server_status(args: argparse.Namespace) -> int:
+    _local_only()
+    print(describe(get_settings()))
+    return 0 if LocalServer(get_settings()).running() else 3
+
+
+def cmd_server_run(args: argparse.Namespace) -> int:
+    """Foreground: the local server until Ctrl-C, then stopped (if this command started it)."""
+    _local_only()
+    settings = get_settings()
+    # Ctrl-C may land at any point, even before the wait: it always means a clean stop.
+    with contextlib.suppress(KeyboardInterrupt), serving(settings):
+        driver = connect(settings)
+        apply_schema(driver, settings)
+        echo = driver.execute_query("RETURN $name AS name", name="芹溪村").records[0]["name"]
+        print(describe(settings))
+        print(f"round trip through the driver: {echo}")
+        print("Ctrl-C stops it.", flush=True)
+        signal.pause()
+    return 0
+
+
+def cmd_schema_apply(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    count = apply_schema(connect(settings), settings)
+    print(f"schema applied: {count} statements")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ruralkg", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -41,13 +95,31 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate curated case files without touching the graph")
     check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: all curated files)")
     check.set_defaults(handler=cmd_check)
+
+    server = sub.add_parser("server", help="the local graph server (used when NEO4J_URI is not set)")
+    server_sub = server.add_subparsers(dest="action", required=True)
+    for name, handler, text in (
+        ("start", cmd_server_start, "start it in the background (or report the running one)"),
+        ("stop", cmd_server_stop, "stop it"),
+        ("status", cmd_server_status, "say whether it runs and where; exit 3 if not"),
+        ("run", cmd_server_run, "run it in the foreground until Ctrl-C"),
+    ):
+        server_sub.add_parser(name, help=text).set_defaults(handler=handler)
+
+    schema = sub.add_parser("schema", help="constraints and indexes")
+    schema_sub = schema.add_subparsers(dest="action", required=True)
+    schema_sub.add_parser("apply", help="create them (idempotent)").set_defaults(handler=cmd_schema_apply)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     handler: Handler = args.handler
-    return handler(args)
+    try:
+        return handler(args)
+    except (GraphUnavailable, LocalServerError) as exc:
+        print(f"ruralkg: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -39,15 +39,24 @@ REGION_LABELS: tuple[str, ...] = ("Province", "City", "County", "Township")
 ID_PATTERN = re.compile(r"^[a-z]+:[a-z0-9]+(?:[.\-][a-z0-9]+)*$")
 
 _PLACES = ("Village", "Township", "County")
-_ACTORS = ("Alliance", "Branch", "Organization", "Enterprise") + _PLACES
+_ACTORS = ("Alliance", "Branch", "Organization", "Enterprise", *_PLACES)
 
 # relationship type -> (allowed start labels, allowed end labels)
 RELATIONSHIPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "LOCATED_IN": (
-        ("Village", "Township", "County", "City", "Alliance", "Branch", "Project",
-         "Enterprise", "Organization"),
+        (
+            "Village",
+            "Township",
+            "County",
+            "City",
+            "Alliance",
+            "Branch",
+            "Project",
+            "Enterprise",
+            "Organization",
+        ),
         ("Village", "Township", "County", "City", "Province"),
-    ),  # fmt: skip
+    ),
     "HAS_MEMBER": (
         ("Alliance", "Enterprise", "Organization"),
         ("Branch", "Village", "Enterprise", "Organization", "Alliance"),
@@ -59,16 +68,16 @@ RELATIONSHIPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "DISPATCHED_TO": (("Person",), ("Village", "Township", "County", "Enterprise", "Alliance")),
     "HOLDS_POST": (("Person",), ("Alliance", "Branch", "Organization", "Enterprise", "Village")),
     "ADVISES": (("Person",), ("Enterprise", "Village", "Project", "Branch", "Alliance")),
-    "IN_INDUSTRY": (_ACTORS + ("Project",), ("Industry",)),
+    "IN_INDUSTRY": ((*_ACTORS, "Project"), ("Industry",)),
     "USES_PRACTICE": (_ACTORS, ("Practice",)),
-    "SUPPORTS": (("Organization", "Enterprise", "Person"), _PLACES + ("Alliance", "Project")),
+    "SUPPORTS": (("Organization", "Enterprise", "Person"), (*_PLACES, "Alliance", "Project")),
     "FOUNDED": (
         ("Organization", "Person", "Enterprise", "Branch", "Alliance", "Township", "County"),
         ("Alliance", "Branch", "Project", "Enterprise", "Organization", "Practice"),
     ),
     "EVOLVED_FROM": (("Alliance", "Enterprise", "Organization"), ("Alliance", "Enterprise", "Organization")),
     "PART_OF": (("Organization", "Branch"), ("Organization", "Township", "County", "City", "Province")),
-}  # fmt: skip
+}
 GENERATED_RELATIONSHIPS: dict[str, str] = {
     "MENTIONS": "Source -> any entity, carrying the evidence quote (written by the loader)",
     "HAS_QUANTITY": "entity -> Quantity (written by the loader from the quantity's subject)",
@@ -76,8 +85,14 @@ GENERATED_RELATIONSHIPS: dict[str, str] = {
 RELATIONSHIP_TYPES: tuple[str, ...] = tuple(RELATIONSHIPS) + tuple(GENERATED_RELATIONSHIPS)
 
 DispatchRole = Literal[
-    "第一书记", "科技特派员", "农村指导员", "乡村振兴指导员", "金融助理员", "驻村工作队员", "农技专家",
-]  # fmt: skip
+    "第一书记",
+    "科技特派员",
+    "农村指导员",
+    "乡村振兴指导员",
+    "金融助理员",
+    "驻村工作队员",
+    "农技专家",
+]
 DispatchLevel = Literal["province", "city", "county", "township"]
 
 Evidence = Annotated[str, Field(min_length=2, max_length=200)]
@@ -167,7 +182,9 @@ class Village(_EntityBase):
 
 class Alliance(_EntityBase):
     label: Literal["Alliance"]
-    kind: str = Field(description="the source's own term: 片区党建联盟, 联村党组织, 联村党总支, 党建大联盟 ...")
+    kind: str = Field(
+        description="the source's own term: 片区党建联盟, 联村党组织, 联村党总支, 党建大联盟 ..."
+    )
 
 
 class Branch(_EntityBase):
@@ -188,9 +205,16 @@ class Enterprise(_EntityBase):
 class Organization(_EntityBase):
     label: Literal["Organization"]
     kind: Literal[
-        "party-committee", "government", "department", "college", "association",
-        "mass-organization", "work-team", "service-center", "other",
-    ]  # fmt: skip
+        "party-committee",
+        "government",
+        "department",
+        "college",
+        "association",
+        "mass-organization",
+        "work-team",
+        "service-center",
+        "other",
+    ]
 
 
 class Person(_EntityBase):
@@ -207,10 +231,21 @@ class Practice(_EntityBase):
 
 
 Entity = Annotated[
-    Province | City | County | Township | Village | Alliance | Branch | Project | Enterprise
-    | Organization | Person | Industry | Practice,
+    Province
+    | City
+    | County
+    | Township
+    | Village
+    | Alliance
+    | Branch
+    | Project
+    | Enterprise
+    | Organization
+    | Person
+    | Industry
+    | Practice,
     Field(discriminator="label"),
-]  # fmt: skip
+]
 
 
 class Relation(_Strict):
@@ -248,15 +283,21 @@ class Relation(_Strict):
         return (self.type, self.from_, self.to)
 
     def attributes(self) -> dict[str, object]:
-        return {k: getattr(self, k) for k in ("role", "level", "since", "note") if getattr(self, k) is not None}
+        return {
+            k: getattr(self, k) for k in ("role", "level", "since", "note") if getattr(self, k) is not None
+        }
 
 
 class Quantity(_Strict):
     id: str
     subject: str = Field(description="id of the entity the number describes")
-    measure: str = Field(min_length=2, description="what is measured, in Chinese: 游客接待量, 集体经济收入 ...")
+    measure: str = Field(
+        min_length=2, description="what is measured, in Chinese: 游客接待量, 集体经济收入 ..."
+    )
     value: float
-    unit: str = Field(description="base unit, never scaled: 元 (2000多万元 is 20000000 元), 人次, 亩, 个, 名, %")
+    unit: str = Field(
+        description="base unit, never scaled: 元 (2000多万元 is 20000000 元), 人次, 亩, 个, 名, %"
+    )
     year: int | None = Field(None, ge=1949, le=2100)
     qualifier: Literal["exact", "over", "about", "under"] = Field(
         "exact", description="over for 余/多/以上, about for 约/近, under for 以下/不到"

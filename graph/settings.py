@@ -20,19 +20,21 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
 
     neo4j_uri: str | None = Field(None, validation_alias="NEO4J_URI")
-    neo4j_username: str = Field(
-        "neo4j", validation_alias=AliasChoices("NEO4J_USERNAME", "NEO4J_USER")
-    )
+    neo4j_username: str = Field("neo4j", validation_alias=AliasChoices("NEO4J_USERNAME", "NEO4J_USER"))
     neo4j_password: SecretStr | None = Field(None, validation_alias="NEO4J_PASSWORD")
     neo4j_database: str | None = Field(None, validation_alias="NEO4J_DATABASE")
     connect_timeout: float = Field(
-        4.0, gt=0, validation_alias="RURALKG_CONNECT_TIMEOUT",
+        4.0,
+        gt=0,
+        validation_alias="RURALKG_CONNECT_TIMEOUT",
         description="seconds to wait for the graph before reporting it unreachable",
-    )  # fmt: skip
+    )
     query_timeout: float = Field(
-        60.0, gt=0, validation_alias="RURALKG_QUERY_TIMEOUT",
+        60.0,
+        gt=0,
+        validation_alias="RURALKG_QUERY_TIMEOUT",
         description="seconds a query may run: driver timeout on Neo4j, server flag on the local server",
-    )  # fmt: skip
+    )
 
     data_dir: Path = Field(Path(".ruralkg"), validation_alias="RURALKG_DATA_DIR")
     local_bolt_port: int = Field(
@@ -45,9 +47,12 @@ class Settings(BaseSettings):
         "1g", pattern=r"^\d+[kKmMgG]$", validation_alias="RURALKG_HEAP", description="JVM -Xmx"
     )
     local_wal_flush: int = Field(
-        2, ge=0, le=2, validation_alias="RURALKG_WAL_FLUSH",
+        2,
+        ge=0,
+        le=2,
+        validation_alias="RURALKG_WAL_FLUSH",
         description="arcadedb.txWalFlush: 0 none, 1 flush, 2 fsync at every commit (as Neo4j does)",
-    )  # fmt: skip
+    )
     local_start_timeout: float = Field(60.0, gt=0, validation_alias="RURALKG_START_TIMEOUT")
 
     cases_dir: Path = Field(REPO_ROOT / "data", validation_alias="RURALKG_CASES_DIR")

@@ -5,7 +5,7 @@ Validation never touches the graph, so a file that fails here has written nothin
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from graph.model import RELATIONSHIPS, Entity, Quantity, Relation, SourceRecord
 
-_VALIDATORS = {
+_VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "entities": TypeAdapter(Entity).validate_python,
     "relations": Relation.model_validate,
     "quantities": Quantity.model_validate,
@@ -29,10 +29,11 @@ Path_ = tuple[str | int, ...]
 class _CaseLoader(yaml.SafeLoader):
     """Safe YAML that leaves dates as text, so pydantic reports a bad date as a field error."""
 
-    yaml_implicit_resolvers = {
-        first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
+
+_CaseLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 @dataclass(frozen=True)
@@ -147,7 +148,7 @@ def parse_case_file(path: Path) -> tuple[CaseFile | None, list[CaseError]]:
     except ValidationError as exc:
         c.pydantic(("source",), "source", exc)
 
-    case = CaseFile(path, source) if source else None  # type: ignore[arg-type]
+    case = CaseFile(path, source) if source else None
     parsed: dict[str, list[tuple[int, Any]]] = {section: [] for section in _VALIDATORS}
     for section, validate in _VALIDATORS.items():
         items = raw.get(section) or []
@@ -172,9 +173,11 @@ def parse_case_file(path: Path) -> tuple[CaseFile | None, list[CaseError]]:
                 continue
             if ident in seen_at:
                 c.add(
-                    (section, i, "id"), _record_name(section, i, item), "id",
+                    (section, i, "id"),
+                    _record_name(section, i, item),
+                    "id",
                     f"duplicate id: already used by {seen_at[ident]}",
-                )  # fmt: skip
+                )
                 continue
             seen_at[ident] = f"{section}[{i}]"
             if section == "entities":
@@ -187,13 +190,17 @@ def parse_case_file(path: Path) -> tuple[CaseFile | None, list[CaseError]]:
         for end, fld, allowed in ((rel.from_, "from", starts), (rel.to, "to", ends)):
             label = labels.get(end)
             if label is None:
-                c.add(("relations", i, fld), name, fld, f"unknown reference {end!r}: declare it under entities")
+                c.add(
+                    ("relations", i, fld), name, fld, f"unknown reference {end!r}: declare it under entities"
+                )
             elif label not in allowed:
                 c.add(
-                    ("relations", i, fld), name, fld,
+                    ("relations", i, fld),
+                    name,
+                    fld,
                     f"{rel.type} cannot {'start at' if fld == 'from' else 'end at'} a {label}; "
                     f"expected {', '.join(allowed)}",
-                )  # fmt: skip
+                )
         if rel.from_ == rel.to:
             c.add(("relations", i), name, None, "a relation cannot join an entity to itself")
         if rel.key in rel_seen:
@@ -202,9 +209,11 @@ def parse_case_file(path: Path) -> tuple[CaseFile | None, list[CaseError]]:
     for i, q in parsed["quantities"]:
         if q.subject not in labels:
             c.add(
-                ("quantities", i, "subject"), _record_name("quantities", i, {"id": q.id}), "subject",
+                ("quantities", i, "subject"),
+                _record_name("quantities", i, {"id": q.id}),
+                "subject",
                 f"unknown reference {q.subject!r}: declare it under entities",
-            )  # fmt: skip
+            )
 
     if case is None or c.errors:
         return None, c.errors
@@ -222,10 +231,15 @@ def _consistency_errors(cases: Sequence[CaseFile]) -> list[CaseError]:
     sources: dict[str, CaseFile] = {}
     for case in cases:
         if case.source.id in sources:
-            errors.append(CaseError(
-                case.path, None, "source", "id",
-                f"source id {case.source.id!r} is already used by {sources[case.source.id].path}",
-            ))  # fmt: skip
+            errors.append(
+                CaseError(
+                    case.path,
+                    None,
+                    "source",
+                    "id",
+                    f"source id {case.source.id!r} is already used by {sources[case.source.id].path}",
+                )
+            )
         sources.setdefault(case.source.id, case)
         for e in case.entities:
             facts = {"label": e.label, "name": e.name, **e.attributes()}
@@ -234,20 +248,30 @@ def _consistency_errors(cases: Sequence[CaseFile]) -> list[CaseError]:
             elif first_entity[e.id][1] != facts:
                 other, theirs = first_entity[e.id]
                 diff = sorted(k for k in facts.keys() | theirs.keys() if facts.get(k) != theirs.get(k))
-                errors.append(CaseError(
-                    case.path, None, f"entity {e.id}", ", ".join(diff),
-                    f"differs from its declaration in {other.path}: {theirs} here {facts}",
-                ))  # fmt: skip
+                errors.append(
+                    CaseError(
+                        case.path,
+                        None,
+                        f"entity {e.id}",
+                        ", ".join(diff),
+                        f"differs from its declaration in {other.path}: {theirs} here {facts}",
+                    )
+                )
         for r in case.relations:
             attrs = r.attributes()
             if r.key not in first_rel:
                 first_rel[r.key] = (case, attrs)
             elif first_rel[r.key][1] != attrs:
                 other, theirs = first_rel[r.key]
-                errors.append(CaseError(
-                    case.path, None, f"relation {r.type} {r.from_} -> {r.to}", None,
-                    f"differs from the same relation in {other.path}: {theirs} here {attrs}",
-                ))  # fmt: skip
+                errors.append(
+                    CaseError(
+                        case.path,
+                        None,
+                        f"relation {r.type} {r.from_} -> {r.to}",
+                        None,
+                        f"differs from the same relation in {other.path}: {theirs} here {attrs}",
+                    )
+                )
     return errors
 
 

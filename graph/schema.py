@@ -1,0 +1,38 @@
+"""Constraints and indexes: the same named, idempotent statements on Neo4j 5 and the local server."""
+
+from __future__ import annotations
+
+import re
+
+from neo4j import Driver
+
+from graph.model import ENTITY_LABEL, LABELS
+from graph.settings import Settings
+
+
+def _snake(label: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", label).lower()
+
+
+def schema_statements() -> list[str]:
+    """A uniqueness constraint on `id` and an index on `name` for every label.
+
+    `Entity`, which every node carries besides its own label, makes ids unique graph-wide
+    and gives lookups by id one index whatever the label.
+    """
+    statements = []
+    for label in (ENTITY_LABEL, *LABELS):
+        name = _snake(label)
+        statements.append(
+            f"CREATE CONSTRAINT {name}_id_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
+        )
+        statements.append(f"CREATE INDEX {name}_name IF NOT EXISTS FOR (n:{label}) ON (n.name)")
+    return statements
+
+
+def apply_schema(driver: Driver, settings: Settings) -> int:
+    """Apply every statement (each its own transaction, as schema changes must be); return the count."""
+    statements = schema_statements()
+    for statement in statements:
+        driver.execute_query(statement, database_=settings.neo4j_database)
+    return len(statements)

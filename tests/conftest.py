@@ -1,0 +1,92 @@
+"""The graph the tests run against is chosen from the environment, not from code.
+
+- NEO4J_URI set: that server (NEO4J_USERNAME / NEO4J_PASSWORD / NEO4J_DATABASE). Tests that
+  need a clean graph delete everything in that database: point it at a scratch database.
+- `pytest --docker`: pytest-docker brings up docker/docker-compose.yml's Neo4j 5.
+- otherwise: the local ArcadeDB Bolt server, started once per session on free ports with a
+  temporary data dir, and stopped at the end.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from neo4j import Driver
+
+from graph.connection import open_driver, resolve_target
+from graph.local_server import serving
+from graph.schema import apply_schema
+from graph.settings import Settings
+
+REPO = Path(__file__).resolve().parent.parent
+COMPOSE_FILE = REPO / "docker" / "docker-compose.yml"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--docker", action="store_true", help="run the graph tests against docker compose's Neo4j 5"
+    )
+
+
+@pytest.fixture(scope="session")
+def docker_compose_file() -> str:
+    return str(COMPOSE_FILE)
+
+
+@pytest.fixture(scope="session")
+def docker_compose_project_name() -> str:
+    return "ruralkg-tests"
+
+
+@pytest.fixture(scope="session")
+def docker_setup() -> list[str]:
+    # Only the database: the API image is not needed to test against Neo4j.
+    return ["up --wait neo4j"]
+
+
+@pytest.fixture(scope="session")
+def graph_settings(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Settings]:
+    if os.environ.get("NEO4J_URI"):
+        yield Settings()
+        return
+    if request.config.getoption("--docker"):
+        # docker compose reads the password from the environment for NEO4J_AUTH
+        password = os.environ.setdefault("NEO4J_PASSWORD", "ruralkg-" + secrets.token_hex(6))
+        services = request.getfixturevalue("docker_services")
+        port = services.port_for("neo4j", 7687)
+        settings = Settings(NEO4J_URI=f"bolt://127.0.0.1:{port}", NEO4J_PASSWORD=password)
+        services.wait_until_responsive(timeout=120, pause=2, check=lambda: _reachable(settings))
+        yield settings
+        return
+    settings = Settings(RURALKG_DATA_DIR=tmp_path_factory.mktemp("graph"))
+    with serving(settings):
+        yield settings
+
+
+def _reachable(settings: Settings) -> bool:
+    try:
+        open_driver(resolve_target(settings), settings).close()
+    except Exception:
+        return False
+    return True
+
+
+@pytest.fixture(scope="session")
+def driver(graph_settings: Settings) -> Iterator[Driver]:
+    drv = open_driver(resolve_target(graph_settings, start_local=False), graph_settings)
+    apply_schema(drv, graph_settings)
+    yield drv
+    drv.close()
+
+
+@pytest.fixture
+def clean_graph(driver: Driver, graph_settings: Settings) -> Driver:
+    """The driver, with every node and relationship of the test database deleted first."""
+    driver.execute_query("MATCH (n) DETACH DELETE n", database_=graph_settings.neo4j_database)
+    return driver
