@@ -9,11 +9,17 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
 from graph.connection import GraphUnavailable, connect
 from graph.local_server import LocalServer, LocalServerError, describe, serving
 from graph.schema import apply_schema
 from graph.settings import get_settings
 from loaders.casefile import CaseValidationError, discover, validate_cases
+from loaders.facts import SourcePlan
+from loaders.load import collect_facts, load, load_if_empty, total_batches
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -36,6 +42,63 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"ok  {case.path}: {len(case.entities)} entities, {len(case.relations)} relations, "
             f"{len(case.quantities)} quantities"
         )
+    return 0
+
+
+def _print_plans(plans: Sequence[SourcePlan], *, dry_run: bool, verbose: bool) -> None:
+    console = Console()
+    if dry_run or verbose:
+        for p in plans:
+            for kind, change in (
+                ("entity", p.entities),
+                ("quantity", p.quantities),
+                ("relation", p.relations),
+            ):
+                for verb, items in (
+                    ("create", change.added),
+                    ("update", change.changed),
+                    ("delete", change.removed),
+                ):
+                    for item in items:
+                        console.print(
+                            f"{'would ' if dry_run else ''}{verb} {kind} {item}  [dim]({p.source_id})[/]"
+                        )
+    table = Table(
+        title="load " + ("plan (dry run: nothing written)" if dry_run else "summary"),
+        caption="added / changed / removed",
+    )
+    table.add_column("source", no_wrap=True)
+    for kind in ("entities", "quantities", "relations"):
+        table.add_column(kind, justify="right", no_wrap=True)
+    table.add_column("status")
+    for p in plans:
+        cells = [
+            f"{len(c.added)}/{len(c.changed)}/{len(c.removed)}"
+            for c in (p.entities, p.quantities, p.relations)
+        ]
+        status = "new" if p.source_new else ("unchanged" if p.unchanged else "synced")
+        table.add_row(p.source_id, *cells, status)
+    console.print(table)
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    if args.batch_size:
+        settings = settings.model_copy(update={"batch_size": args.batch_size})
+    driver = connect(settings)
+    try:
+        facts = collect_facts(settings, args.paths, driver=driver, prune=args.prune)
+    except CaseValidationError as exc:
+        print(exc, file=sys.stderr)
+        print("nothing was written.", file=sys.stderr)
+        return 1
+    if args.dry_run:
+        _print_plans(load(driver, settings, facts, dry_run=True), dry_run=True, verbose=True)
+        return 0
+    with Progress(transient=True) as progress:
+        task = progress.add_task("loading", total=total_batches(settings, facts))
+        plans = load(driver, settings, facts, on_batch=lambda n: progress.advance(task, n))
+    _print_plans(plans, dry_run=False, verbose=args.verbose)
     return 0
 
 
@@ -73,6 +136,8 @@ def cmd_server_run(args: argparse.Namespace) -> int:
     with contextlib.suppress(KeyboardInterrupt), serving(settings):
         driver = connect(settings)
         apply_schema(driver, settings)
+        if plans := load_if_empty(driver, settings):
+            print(f"loaded {len(plans)} curated sources into the empty graph")
         echo = driver.execute_query("RETURN $name AS name", name="芹溪村").records[0]["name"]
         print(describe(settings))
         print(f"round trip through the driver: {echo}")
@@ -95,6 +160,16 @@ def build_parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check", help="validate curated case files without touching the graph")
     check.add_argument("paths", nargs="*", type=Path, help="files or folders (default: all curated files)")
     check.set_defaults(handler=cmd_check)
+
+    load_p = sub.add_parser("load", help="validate curated files and sync them into the graph")
+    load_p.add_argument("paths", nargs="*", type=Path, help="files or folders (default: all curated files)")
+    load_p.add_argument("--dry-run", action="store_true", help="print the creates, updates and deletes only")
+    load_p.add_argument("--batch-size", type=int, help="rows per UNWIND batch (default RURALKG_BATCH_SIZE)")
+    load_p.add_argument(
+        "--prune", action="store_true", help="also remove sources the graph holds that no curated file states"
+    )
+    load_p.add_argument("-v", "--verbose", action="store_true", help="list every change, not only counts")
+    load_p.set_defaults(handler=cmd_load)
 
     server = sub.add_parser("server", help="the local graph server (used when NEO4J_URI is not set)")
     server_sub = server.add_subparsers(dest="action", required=True)

@@ -101,15 +101,21 @@ class _Collector:
     def pydantic(self, at: Path_, record: str, exc: ValidationError) -> None:
         for err in exc.errors():
             loc = [p for p in err["loc"] if not (isinstance(p, str) and p[:1].isupper())]
-            fld = ".".join(str(p) for p in loc) or None
             msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "missing":
+            if err["type"] == "union_tag_invalid":
+                loc, msg = (
+                    ["label"],
+                    f"unknown label {err['ctx']['tag']!r}; expected {err['ctx']['expected_tags']}",
+                )
+            elif err["type"] == "union_tag_not_found":
+                loc, msg = ["label"], "is required"
+            elif err["type"] == "missing":
                 msg = "is required"
             elif err["type"] == "extra_forbidden":
                 msg = "is not a known field"
             elif err["type"] == "literal_error" and "expected" in err.get("ctx", {}):
                 msg = f"expected {err['ctx']['expected']}, got {err['input']!r}"
-            self.add((*at, *loc), record, fld, msg)
+            self.add((*at, *loc), record, ".".join(str(p) for p in loc) or None, msg)
 
 
 def _record_name(section: str, index: int, raw: Any) -> str:

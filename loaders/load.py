@@ -1,0 +1,60 @@
+"""Loading curated case files: validate everything, constraints first, then one source at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from neo4j import Driver
+
+from graph.schema import apply_schema
+from graph.settings import Settings
+from loaders.casefile import discover, validate_cases
+from loaders.facts import SourceFacts, SourcePlan, facts_of, removal_of
+from loaders.writer import OnBatch, SourceWriter, batch_count, loaded_sources
+
+
+def collect_facts(
+    settings: Settings, paths: Sequence[Path] = (), *, driver: Driver | None = None, prune: bool = False
+) -> list[SourceFacts]:
+    """Validate the files (default: every curated file) and turn them into facts to sync.
+
+    Raises CaseValidationError, listing every problem, before anything is written. With
+    `prune`, sources in the graph that no curated file states any more are synced to nothing.
+    """
+    if prune and (paths or driver is None):
+        raise ValueError("pruning compares every curated file with the graph: give no paths, and a driver")
+    everything = discover([settings.cases_dir])
+    cases = validate_cases(discover(paths) if paths else everything, context=everything)
+    facts = [facts_of(case) for case in cases]
+    if prune and driver is not None:
+        on_file = {case.source.id for case in cases}
+        facts += [removal_of(sid) for sid in loaded_sources(driver, settings) if sid not in on_file]
+    return facts
+
+
+def load(
+    driver: Driver,
+    settings: Settings,
+    facts: Sequence[SourceFacts],
+    *,
+    dry_run: bool = False,
+    on_batch: OnBatch | None = None,
+) -> list[SourcePlan]:
+    """Sync each source in its own transaction; return what changed (or would, with dry_run)."""
+    writer = SourceWriter(driver, settings, on_batch)
+    if dry_run:
+        return [writer.plan(f) for f in facts]
+    apply_schema(driver, settings)
+    return [writer.sync(f) for f in facts]
+
+
+def load_if_empty(driver: Driver, settings: Settings) -> list[SourcePlan]:
+    """Load every curated file into a graph that holds no source yet; otherwise leave it be."""
+    if loaded_sources(driver, settings):
+        return []
+    return load(driver, settings, collect_facts(settings))
+
+
+def total_batches(settings: Settings, facts: Sequence[SourceFacts]) -> int:
+    return sum(batch_count(f, settings.batch_size) for f in facts)

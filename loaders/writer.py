@@ -1,0 +1,215 @@
+"""Writing sources to the graph: one transaction per source, batched `UNWIND ... MERGE`.
+
+Each source is synced, not appended: the graph ends up holding exactly what the source's file
+states, with facts it no longer states removed. Removal is scoped to the source: an entity or
+relation that another source also states keeps that source's provenance and survives. A
+failure anywhere rolls the whole source back, so a source is either as it was or fully loaded.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any
+
+from neo4j import Driver, ManagedTransaction
+
+from graph.connection import session
+from graph.model import LABELS, RELATIONSHIP_TYPES
+from graph.settings import Settings
+from graph.text import pinyin, search_key
+from loaders.facts import RELATION_PROPS, SourceFacts, SourcePlan, plan
+
+# Properties the loader derives from all sources together; not stated by any one file.
+DERIVED_PROPS = frozenset({"id", "aliases", "sources", "search", "pinyin"})
+
+READ_SOURCE = "MATCH (s:Source {id: $source}) RETURN s.id AS id"
+READ_SOURCE_ENTITIES = """
+MATCH (:Source {id: $source})-[m:MENTIONS]->(n:Entity)
+RETURN n.id AS id, [l IN labels(n) WHERE l <> 'Entity'][0] AS label, n {.*} AS props,
+       m.evidence AS evidence, m.aliases AS aliases,
+       COUNT { (:Source)-[:MENTIONS]->(n) } AS mentions
+"""
+READ_SOURCE_RELATIONS = """
+MATCH (:Source {id: $source})-[:MENTIONS]->(a:Entity)-[r]->(b:Entity)
+WHERE $source IN r.sources
+RETURN type(r) AS type, a.id AS start, b.id AS end, r {.*} AS props
+"""
+MERGE_SOURCE = """
+MERGE (s:Entity:Source {id: $source})
+SET s += $props, s.date = CASE WHEN $date IS NULL THEN null ELSE date($date) END
+"""
+UNLINK_RELATIONS = """
+UNWIND $rows AS row
+MATCH (a:Entity {id: row.start})-[r]->(b:Entity {id: row.end})
+WHERE type(r) = row.type AND $source IN r.sources
+WITH r, [i IN range(0, size(r.sources) - 1) WHERE r.sources[i] <> $source] AS keep
+SET r.sources = [i IN keep | r.sources[i]], r.evidence = [i IN keep | r.evidence[i]]
+WITH r WHERE size(r.sources) = 0
+DELETE r
+"""
+UNLINK_ENTITIES = """
+UNWIND $ids AS id
+MATCH (:Source {id: $source})-[m:MENTIONS]->(:Entity {id: id})
+DELETE m
+"""
+DELETE_ORPHANS = """
+UNWIND $ids AS id
+MATCH (n:Entity {id: id})
+WHERE NOT EXISTS { (:Source)-[:MENTIONS]->(n) }
+DETACH DELETE n
+"""
+DELETE_SOURCE = "MATCH (s:Source {id: $source}) DETACH DELETE s"
+# Labels and relationship types cannot be parameters; they come only from graph.model's lists.
+MERGE_ENTITIES = """
+UNWIND $rows AS row
+MERGE (n:Entity:{label} {{id: row.id}})
+SET n += row.props
+WITH n, row
+MATCH (s:Source {{id: $source}})
+MERGE (s)-[m:MENTIONS]->(n)
+SET m.evidence = row.evidence, m.aliases = row.aliases
+"""
+MERGE_RELATIONS = """
+UNWIND $rows AS row
+MATCH (a:Entity {{id: row.start}})
+MATCH (b:Entity {{id: row.end}})
+MERGE (a)-[r:{type}]->(b)
+SET r += row.props
+WITH r, row, coalesce(r.sources, []) AS srcs, coalesce(r.evidence, []) AS evs
+SET r.sources = CASE WHEN $source IN srcs THEN srcs ELSE srcs + [$source] END,
+    r.evidence = CASE WHEN $source IN srcs
+        THEN [i IN range(0, size(srcs) - 1) | CASE WHEN srcs[i] = $source THEN row.evidence ELSE evs[i] END]
+        ELSE evs + [row.evidence] END
+"""
+READ_NAMES = """
+UNWIND $ids AS id
+MATCH (n:Entity {id: id})
+OPTIONAL MATCH (s:Source)-[m:MENTIONS]->(n)
+RETURN n.id AS id, n.name AS name, collect([s.id, m.aliases]) AS mentions
+"""
+SET_DERIVED = """
+UNWIND $rows AS row
+MATCH (n:Entity {id: row.id})
+SET n.aliases = row.aliases, n.sources = row.sources, n.search = row.search, n.pinyin = row.pinyin
+"""
+LIST_SOURCES = "MATCH (s:Source) RETURN s.id AS id ORDER BY id"
+
+OnBatch = Callable[[int], None]
+
+
+def _chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(rows), size):
+        yield rows[start : start + size]
+
+
+class SourceWriter:
+    """Plans and applies the sync of one source at a time."""
+
+    def __init__(self, driver: Driver, settings: Settings, on_batch: OnBatch | None = None) -> None:
+        self.driver, self.settings = driver, settings
+        self.batch_size = settings.batch_size
+        self.on_batch = on_batch or (lambda n: None)
+
+    # -- reading ----------------------------------------------------------------------------
+    def _plan(self, tx: ManagedTransaction, facts: SourceFacts) -> SourcePlan:
+        src = facts.source_id
+        in_graph = tx.run(READ_SOURCE, source=src).single() is not None
+        entities: dict[str, tuple[tuple[Any, ...], int]] = {}
+        for rec in tx.run(READ_SOURCE_ENTITIES, source=src):
+            props = {k: v for k, v in rec["props"].items() if k not in DERIVED_PROPS and v is not None}
+            aliases = tuple(sorted(rec["aliases"] or ()))
+            entities[rec["id"]] = ((rec["label"], props, rec["evidence"], aliases), rec["mentions"])
+        relations: dict[tuple[str, str, str], tuple[Any, ...]] = {}
+        for rec in tx.run(READ_SOURCE_RELATIONS, source=src):
+            props = rec["props"]
+            evidence = props["evidence"][props["sources"].index(src)]
+            stated = {k: props[k] for k in RELATION_PROPS if props.get(k) is not None}
+            relations[(rec["type"], rec["start"], rec["end"])] = (stated, evidence)
+        return plan(facts, entities, relations, in_graph)
+
+    def plan(self, facts: SourceFacts) -> SourcePlan:
+        with session(self.driver, self.settings) as s:
+            return s.execute_read(self._plan, facts)
+
+    # -- writing ----------------------------------------------------------------------------
+    def _run_batches(
+        self, tx: ManagedTransaction, query: str, rows: Sequence[Any], *, key: str = "rows", source: str = ""
+    ) -> None:
+        for chunk in _chunks(rows, self.batch_size):
+            tx.run(query, {key: list(chunk), "source": source}).consume()
+            self.on_batch(1)
+
+    def _sync(self, tx: ManagedTransaction, facts: SourceFacts) -> SourcePlan:
+        src = facts.source_id
+        p = self._plan(tx, facts)
+        stale_rel_rows = [{"type": t, "start": a, "end": b} for t, a, b in p.stale_relations]
+        self._run_batches(tx, UNLINK_RELATIONS, stale_rel_rows, source=src)
+        self._run_batches(tx, UNLINK_ENTITIES, p.stale_entity_ids, key="ids", source=src)
+        self._run_batches(tx, DELETE_ORPHANS, p.orphaned, key="ids")
+        if facts.source is None:
+            tx.run(DELETE_SOURCE, source=src).consume()
+            return p
+        date = facts.source.date.isoformat() if facts.source.date else None
+        props = {k: v for k, v in facts.source_props().items() if k != "date"}
+        tx.run(MERGE_SOURCE, source=src, props=props, date=date).consume()
+
+        by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for e in facts.entities.values():
+            row = {"id": e.id, "props": e.props, "evidence": e.evidence, "aliases": list(e.aliases)}
+            by_label[e.label].append(row)
+        for label in LABELS:  # allow-listed: the only text formatted into Cypher
+            if by_label.get(label):
+                self._run_batches(tx, MERGE_ENTITIES.format(label=label), by_label[label], source=src)
+
+        by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for r in facts.relations.values():
+            by_type[r.type].append({"start": r.start, "end": r.end, "props": r.props, "evidence": r.evidence})
+        for rel_type in RELATIONSHIP_TYPES:
+            if by_type.get(rel_type):
+                self._run_batches(tx, MERGE_RELATIONS.format(type=rel_type), by_type[rel_type], source=src)
+
+        surviving = [i for i in p.stale_entity_ids if i not in set(p.orphaned)]
+        self._refresh_derived(tx, [*facts.entities, *surviving, src])
+        return p
+
+    def _refresh_derived(self, tx: ManagedTransaction, ids: Iterable[str]) -> None:
+        """Recompute what depends on every source at once: aliases, sources, search keys."""
+        rows = []
+        for chunk in _chunks(list(ids), self.batch_size):
+            for rec in tx.run(READ_NAMES, ids=list(chunk)):
+                mentions = sorted((m for m in rec["mentions"] if m[0] is not None), key=lambda m: m[0])
+                aliases = list(
+                    dict.fromkeys(a for _, names in mentions for a in names or () if a != rec["name"])
+                )
+                rows.append(
+                    {
+                        "id": rec["id"],
+                        "aliases": aliases,
+                        "sources": [m[0] for m in mentions],
+                        "search": search_key([rec["name"], *aliases]),
+                        "pinyin": pinyin(rec["name"]),
+                    }
+                )
+        self._run_batches(tx, SET_DERIVED, rows)
+
+    def sync(self, facts: SourceFacts) -> SourcePlan:
+        """Bring the graph in line with one source's facts, in one transaction."""
+        with session(self.driver, self.settings, write=True) as s:
+            return s.execute_write(self._sync, facts)
+
+
+def batch_count(facts: SourceFacts, batch_size: int) -> int:
+    """How many write batches a sync of these facts takes at most, for a progress bar."""
+    groups: defaultdict[str, int] = defaultdict(int)
+    for e in facts.entities.values():
+        groups[e.label] += 1
+    for r in facts.relations.values():
+        groups[r.type] += 1
+    groups["derived"] = len(facts.entities)
+    return sum(-(-size // batch_size) for size in groups.values())
+
+
+def loaded_sources(driver: Driver, settings: Settings) -> list[str]:
+    with session(driver, settings) as s:
+        return [r["id"] for r in s.run(LIST_SOURCES)]
