@@ -9,17 +9,20 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from graph.connection import GraphUnavailable, connect
+from graph.connection import GraphUnavailable, connect, session
 from graph.local_server import LocalServer, LocalServerError, describe, serving
 from graph.schema import apply_schema
 from graph.settings import get_settings
 from loaders.casefile import CaseValidationError, discover, validate_cases
 from loaders.facts import SourcePlan
 from loaders.load import collect_facts, load, load_if_empty, total_batches
+from queries import CATALOG
+from queries.catalog import NotFound, UnknownQuery
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -146,6 +149,50 @@ def cmd_server_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """The API; on the local server (started or reused), with the curated data if it was empty."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = get_settings()
+    local = serving(settings) if settings.uses_local_server else contextlib.nullcontext()
+    with contextlib.suppress(KeyboardInterrupt), local:
+        driver = connect(settings)
+        apply_schema(driver, settings)
+        if plans := load_if_empty(driver, settings):
+            print(f"loaded {len(plans)} curated sources into the empty graph")
+        if settings.uses_local_server:
+            print(describe(settings))
+        print(f"API: http://{args.host}:{args.port}  (OpenAPI at /docs)", flush=True)
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+    return 0
+
+
+def cmd_query(args: argparse.Namespace) -> int:
+    from queries import get_entry, run
+    from queries.catalog import params_from_strings
+    from queries.output import render
+
+    entry = get_entry(args.name)
+    given: dict[str, list[str]] = {}
+    for pair in args.param:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--param takes key=value, not {pair!r}")
+        given.setdefault(key, []).append(value)
+    try:
+        params = params_from_strings(entry.params, given)
+    except ValidationError as exc:
+        print(f"bad parameters for {entry.name}:\n{exc}", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    with session(connect(settings), settings) as s:
+        result = run(s, settings, entry, params)
+    print(render(result, args.format))
+    return 0
+
+
 def cmd_schema_apply(args: argparse.Namespace) -> int:
     settings = get_settings()
     count = apply_schema(connect(settings), settings)
@@ -171,6 +218,22 @@ def build_parser() -> argparse.ArgumentParser:
     load_p.add_argument("-v", "--verbose", action="store_true", help="list every change, not only counts")
     load_p.set_defaults(handler=cmd_load)
 
+    serve = sub.add_parser(
+        "serve", help="run the HTTP API (starting the local server when NEO4J_URI is unset)"
+    )
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.set_defaults(handler=cmd_serve)
+
+    query = sub.add_parser("query", help="run a catalog query from the shell")
+    query.add_argument("name", help=f"one of: {', '.join(CATALOG)}")
+    query.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE")
+    query.add_argument("--format", "-f", choices=["table", "json", "csv"], default="table")
+    query.set_defaults(handler=cmd_query)
+
     server = sub.add_parser("server", help="the local graph server (used when NEO4J_URI is not set)")
     server_sub = server.add_subparsers(dest="action", required=True)
     for name, handler, text in (
@@ -195,6 +258,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (GraphUnavailable, LocalServerError) as exc:
         print(f"ruralkg: {exc}", file=sys.stderr)
         return 2
+    except UnknownQuery as exc:
+        print(
+            f"ruralkg: no query named {exc.args[0]!r}; known: {', '.join(sorted(CATALOG))}", file=sys.stderr
+        )
+        return 2
+    except NotFound as exc:
+        print(f"ruralkg: {exc}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

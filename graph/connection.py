@@ -58,7 +58,9 @@ def _driver_config(settings: Settings) -> dict[str, Any]:
     return {
         "connection_timeout": settings.connect_timeout,
         "connection_acquisition_timeout": settings.connect_timeout * 2,
-        "max_transaction_retry_time": settings.query_timeout,
+        # Retries of transient errors (deadlocks, a leader switch) stay short: an unreachable
+        # graph must turn into a 503 quickly, not after a minute of backoff.
+        "max_transaction_retry_time": settings.connect_timeout,
         "user_agent": USER_AGENT,
     }
 
@@ -86,16 +88,19 @@ def open_driver(target: Target, settings: Settings) -> Driver:
     return driver
 
 
-async def open_async_driver(target: Target, settings: Settings) -> AsyncDriver:
+async def open_async_driver(target: Target, settings: Settings, *, verify: bool = True) -> AsyncDriver:
+    """An async driver; with verify=False it connects on first use (a service that starts
+    while its graph is down answers 503 until the graph is back)."""
     try:
         driver = AsyncGraphDatabase.driver(target.uri, auth=target.auth, **_driver_config(settings))
     except _REACH_ERRORS as exc:
         raise _unavailable(target, exc) from None
-    try:
-        await driver.verify_connectivity()
-    except _REACH_ERRORS as exc:
-        await driver.close()
-        raise _unavailable(target, exc) from None
+    if verify:
+        try:
+            await driver.verify_connectivity()
+        except _REACH_ERRORS as exc:
+            await driver.close()
+            raise _unavailable(target, exc) from None
     return driver
 
 

@@ -90,3 +90,40 @@ def clean_graph(driver: Driver, graph_settings: Settings) -> Driver:
     """The driver, with every node and relationship of the test database deleted first."""
     driver.execute_query("MATCH (n) DETACH DELETE n", database_=graph_settings.neo4j_database)
     return driver
+
+
+@pytest.fixture(scope="module")
+def curated_graph(driver: Driver, graph_settings: Settings) -> Driver:
+    """The graph holding exactly the curated data in data/, for a module of read-only tests."""
+    from loaders.load import collect_facts, load
+
+    settings = graph_settings.model_copy(update={"cases_dir": REPO / "data"})
+    driver.execute_query("MATCH (n) DETACH DELETE n", database_=settings.neo4j_database)
+    load(driver, settings, collect_facts(settings))
+    return driver
+
+
+@pytest.fixture(scope="session")
+def api_url(graph_settings: Settings) -> Iterator[str]:
+    """The API served by uvicorn on a free port, against the test graph, for the whole session."""
+    import threading
+    import time
+
+    import uvicorn
+
+    from api.app import create_app
+    from graph.local_server import free_port
+
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(graph_settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "the API did not start"
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=10)

@@ -1,0 +1,672 @@
+"""The analysts' questions: shared experts, alliance trees, village profiles, reach, clusters ..."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from graph.model import DispatchRole
+from queries.catalog import Entry, NotFound, Params, Rows, fixed, register
+from queries.models import Page, Paged, Ref, label_of, page, ref, refs
+
+# Region of a village, at any depth of LOCATED_IN (village -> township -> county -> city -> province).
+IN_PROVINCE = "EXISTS {{ ({v})-[:LOCATED_IN*1..4]->(:Province {{id: $province}}) }}"
+
+
+def _province_of(var: str) -> str:
+    return f"[({var})-[:LOCATED_IN*1..4]->(pr:Province) | {ref('pr')}][0]"
+
+
+def _alliances_of(var: str) -> str:
+    """Alliances a village belongs to, directly or through a member branch based in it."""
+    return (
+        f"[(a:Alliance)-[:HAS_MEMBER]->({var}) | {ref('a')}]"
+        f" + [(a:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->({var}) | {ref('a')}]"
+    )
+
+
+# -- shared-experts ---------------------------------------------------------------------------
+
+
+class SharedExpertsParams(Paged):
+    village: str | None = Field(None, description="only people tied to this village (its id)")
+    role: DispatchRole | None = Field(None, description="only people dispatched in this role")
+    province: str | None = Field(
+        None, description="only villages in this province (its id, e.g. province:fujian)"
+    )
+
+
+class Dispatch(BaseModel):
+    role: str
+    level: str
+    to: Ref
+
+
+class VillageTie(Ref):
+    tie: str = Field(description="the relationship from the person: DISPATCHED_TO, SUPPORTS or ADVISES")
+    role: str | None = None
+
+
+class SharedExpert(BaseModel):
+    person: Ref
+    dispatches: list[Dispatch]
+    villages: list[VillageTie]
+
+
+SHARED_EXPERTS_BODY = f"""
+MATCH (p:Person)-[d:DISPATCHED_TO]->(:Entity)
+WHERE $role IS NULL OR d.role = $role
+WITH DISTINCT p
+MATCH (p)-[t:DISPATCHED_TO|SUPPORTS|ADVISES]->(v:Village)
+WHERE $province IS NULL OR {IN_PROVINCE.format(v="v")}
+WITH p, collect(DISTINCT v.id) AS villages
+WHERE size(villages) > 1 AND ($village IS NULL OR $village IN villages)
+"""
+SHARED_EXPERTS = (
+    SHARED_EXPERTS_BODY
+    + f"""
+WITH p, villages ORDER BY size(villages) DESC, p.id SKIP $offset LIMIT $limit
+RETURN {ref("p")} AS person,
+       [(p)-[d:DISPATCHED_TO]->(x) | d {{.role, .level, to: {ref("x")}}}] AS dispatches,
+       [(p)-[t:DISPATCHED_TO|SUPPORTS|ADVISES]->(v:Village) WHERE v.id IN villages
+          | {ref("v", tie="type(t)", role="t.role")}] AS villages
+"""
+)
+
+
+def _shared_experts_shape(p: SharedExpertsParams, rows: Rows) -> Page[SharedExpert]:
+    items = [
+        SharedExpert(
+            person=Ref(**r["person"]),
+            dispatches=sorted((Dispatch(**d) for d in r["dispatches"]), key=lambda d: (d.to.id, d.role)),
+            villages=sorted((VillageTie(**v) for v in r["villages"]), key=lambda v: (v.id, v.tie)),
+        )
+        for r in rows["rows"]
+    ]
+    return page(p, rows["total"], items)
+
+
+register(
+    Entry(
+        name="shared-experts",
+        summary_zh="共享同一名下派人员(第一书记、科技特派员等)的村庄,附人员及其角色",
+        summary_en="Villages sharing a dispatched person (first secretary, S&T commissioner ...), with roles",
+        params=SharedExpertsParams,
+        result=Page[SharedExpert],
+        cypher=fixed(rows=SHARED_EXPERTS, total=SHARED_EXPERTS_BODY + "RETURN count(p) AS total"),
+        shape=_shared_experts_shape,
+    )
+)
+
+# -- alliance-tree ----------------------------------------------------------------------------
+
+
+class AllianceParams(Params):
+    id: str = Field(min_length=3, max_length=200, description="the alliance's id")
+
+
+class Kinded(Ref):
+    kind: str | None = None
+
+
+class Member(Kinded):
+    role: str | None = Field(None, description="the part it plays: 龙头, 运营, 书记 ...")
+
+
+class ProjectNode(Kinded):
+    enterprises: list[Member]
+
+
+class VillageNode(Ref):
+    projects: list[ProjectNode]
+
+
+class BranchNode(Member):
+    based_in: list[Ref]
+    villages: list[VillageNode]
+    projects: list[ProjectNode] = Field(description="projects the branch leads")
+
+
+class AllianceTree(Kinded):
+    branches: list[BranchNode]
+    members: list[Member] = Field(description="members other than branches (villages, enterprises ...)")
+    projects: list[ProjectNode] = Field(description="projects the alliance holds or leads itself")
+    people: list[Member] = Field(description="people holding posts in the alliance, with their role")
+
+
+def _project(var: str) -> str:
+    return (
+        f"{var} {{.id, .name, .kind, label: 'Project', "
+        f"enterprises: [({var})-[i:INVOLVES]->(e:Enterprise) | e {{.id, .name, .kind, label: 'Enterprise', "
+        "role: i.role}]}"
+    )
+
+
+ALLIANCE_TREE = f"""
+MATCH (a:Alliance {{id: $id}})
+RETURN a {{.id, .name, .kind, label: 'Alliance',
+  branches: [(a)-[m:HAS_MEMBER]->(b:Branch) | b {{.id, .name, .kind, label: 'Branch', role: m.role,
+    based_in: [(b)-[:BASED_IN]->(x) WHERE NOT x:Village | {ref("x")}],
+    villages: [(b)-[:BASED_IN]->(v:Village) | v {{.id, .name, label: 'Village',
+      projects: [(v)-[:HAS_PROJECT]->(p:Project) | {_project("p")}]}}],
+    projects: [(b)-[:LEADS]->(p:Project) | {_project("p")}]}}],
+  members: [(a)-[m:HAS_MEMBER]->(x) WHERE NOT x:Branch | {ref("x", kind="x.kind", role="m.role")}],
+  projects: [(a)-[:HAS_PROJECT|LEADS]->(p:Project) | {_project("p")}],
+  people: [(h:Person)-[r:HOLDS_POST]->(a) | {ref("h", role="r.role")}]
+}} AS tree
+"""
+
+
+def _sorted_projects(items: list[dict[str, Any]]) -> list[ProjectNode]:
+    unique = {p["id"]: p for p in items}
+    return [
+        ProjectNode(**{**p, "enterprises": sorted(p["enterprises"], key=lambda e: e["id"])})
+        for _, p in sorted(unique.items())
+    ]
+
+
+def _alliance_shape(p: AllianceParams, rows: Rows) -> AllianceTree:
+    if not rows["tree"]:
+        raise NotFound(f"no alliance with id {p.id!r}")
+    t = rows["tree"][0]["tree"]
+    branches = [
+        BranchNode(
+            **{k: b[k] for k in ("id", "name", "label", "kind", "role")},
+            based_in=refs(b["based_in"]),
+            villages=[
+                VillageNode(
+                    id=v["id"], name=v["name"], label=v["label"], projects=_sorted_projects(v["projects"])
+                )
+                for v in sorted(b["villages"], key=lambda v: v["id"])
+            ],
+            projects=_sorted_projects(b["projects"]),
+        )
+        for b in sorted(t["branches"], key=lambda b: b["id"])
+    ]
+    return AllianceTree(
+        id=t["id"],
+        name=t["name"],
+        label="Alliance",
+        kind=t.get("kind"),
+        branches=branches,
+        members=sorted((Member(**m) for m in t["members"]), key=lambda m: m.id),
+        projects=_sorted_projects(t["projects"]),
+        people=sorted((Member(**h) for h in t["people"]), key=lambda h: (h.id, h.role or "")),
+    )
+
+
+register(
+    Entry(
+        name="alliance-tree",
+        summary_zh="党建联盟的树:支部、支部所在村、村的项目、项目背后的企业与合作社",
+        summary_en="An alliance as a tree: branches, their villages, those villages' projects, enterprises",
+        params=AllianceParams,
+        result=AllianceTree,
+        cypher=fixed(tree=ALLIANCE_TREE),
+        shape=_alliance_shape,
+    )
+)
+
+# -- village-profile --------------------------------------------------------------------------
+
+
+class VillageParams(Params):
+    id: str = Field(min_length=3, max_length=200, description="the village's id")
+
+
+class PersonTie(Ref):
+    tie: str
+    role: str | None = None
+    level: str | None = None
+    via: Ref | None = Field(None, description="the branch or alliance the post is in, for HOLDS_POST")
+
+
+class QuantityOut(BaseModel):
+    id: str
+    measure: str
+    value: float
+    unit: str
+    year: int | None = None
+    qualifier: str
+
+
+class SourceQuote(Ref):
+    publisher: str | None = None
+    date: str | None = None
+    quote: str
+
+
+class VillageProfile(Ref):
+    properties: dict[str, Any]
+    regions: list[Ref] = Field(description="township, county, city, province, nearest first")
+    alliances: list[Ref]
+    branches: list[Ref]
+    projects: list[Ref]
+    enterprises: list[Ref]
+    people: list[PersonTie]
+    industries: list[Ref]
+    practices: list[Ref]
+    quantities: list[QuantityOut]
+    sources: list[SourceQuote]
+
+
+_REGION_ORDER = {"Village": 0, "Township": 1, "County": 2, "City": 3, "Province": 4}
+VILLAGE_PROFILE = f"""
+MATCH (v:Village {{id: $id}})
+OPTIONAL MATCH path = (v)-[:LOCATED_IN*1..4]->(r)
+WITH v, collect(DISTINCT {ref("r")}) AS regions
+RETURN v {{.*}} AS props, regions,
+  {_alliances_of("v")} AS alliances,
+  [(b:Branch)-[:BASED_IN]->(v) | {ref("b")}] AS branches,
+  [(v)-[:HAS_PROJECT]->(p:Project) | {ref("p")}]
+    + [(b:Branch)-[:BASED_IN]->(v) | [(b)-[:LEADS]->(p:Project) | {ref("p")}]] AS project_lists,
+  [(v)-[:HAS_PROJECT]->(:Project)-[:INVOLVES]->(e:Enterprise) | {ref("e")}]
+    + [(e:Enterprise)-[:LOCATED_IN]->(v) | {ref("e")}]
+    + [(b:Branch)-[:BASED_IN]->(v) | [(b)-[:LEADS]->(:Project)-[:INVOLVES]->(e:Enterprise) | {ref("e")}]]
+    AS enterprise_lists,
+  [(h:Person)-[t]->(v) | {ref("h", tie="type(t)", role="t.role", level="t.level")}] AS people,
+  [(b:Branch)-[:BASED_IN]->(v) | [(h:Person)-[t:HOLDS_POST]->(b) | {
+    ref("h", tie="type(t)", role="t.role", via=ref("b"))
+}]] AS branch_people,
+  [(v)-[:IN_INDUSTRY]->(i:Industry) | {ref("i")}] AS industries,
+  [(v)-[:USES_PRACTICE]->(x:Practice) | {ref("x")}] AS practices,
+  [(v)-[:HAS_QUANTITY]->(q:Quantity) | q {{.id, .measure, .value, .unit, .year, .qualifier}}] AS quantities,
+  [(s:Source)-[m:MENTIONS]->(v) | {ref("s", publisher="s.publisher", date="s.date", quote="m.evidence")}]
+    AS sources
+"""
+
+
+def _flatten(items: list[Any]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for item in items:
+        if isinstance(item, list):
+            out.extend(_flatten(item))
+        elif item:
+            out.append(item)
+    return out
+
+
+def _village_shape(p: VillageParams, rows: Rows) -> VillageProfile:
+    if not rows["village"]:
+        raise NotFound(f"no village with id {p.id!r}")
+    r = rows["village"][0]
+    props = r["props"]
+    people = [*r["people"], *_flatten(r["branch_people"])]
+    return VillageProfile(
+        id=p.id,
+        label="Village",
+        name=props["name"],
+        properties={k: v for k, v in props.items() if k not in ("id", "search")},
+        regions=sorted(refs(r["regions"]), key=lambda x: _REGION_ORDER.get(x.label, 9)),
+        alliances=refs(r["alliances"]),
+        branches=refs(r["branches"]),
+        projects=refs(_flatten(r["project_lists"])),
+        enterprises=refs(_flatten(r["enterprise_lists"])),
+        people=sorted(
+            {(x["id"], x["tie"], x.get("role")): PersonTie(**x) for x in people}.values(),
+            key=lambda x: (x.id, x.tie, x.role or ""),
+        ),
+        industries=refs(r["industries"]),
+        practices=refs(r["practices"]),
+        quantities=sorted((QuantityOut(**q) for q in r["quantities"]), key=lambda q: q.id),
+        sources=sorted((SourceQuote(**s) for s in r["sources"]), key=lambda s: s.id),
+    )
+
+
+register(
+    Entry(
+        name="village-profile",
+        summary_zh="村庄档案:所属行政区、联盟、支部、项目、企业、人员、数量指标与出处",
+        summary_en="A village: regions, alliances, branches, projects, enterprises, people, numbers, sources",
+        params=VillageParams,
+        result=VillageProfile,
+        cypher=fixed(village=VILLAGE_PROFILE),
+        shape=_village_shape,
+    )
+)
+
+# -- enterprise-reach -------------------------------------------------------------------------
+
+
+class EnterpriseParams(Paged):
+    id: str | None = Field(None, description="only this enterprise or cooperative")
+    kind: str | None = Field(None, description="company, cooperative, cooperative-union, collective, other")
+
+
+class EnterpriseReach(BaseModel):
+    enterprise: Kinded
+    projects: list[Ref]
+    villages: list[Ref]
+    alliances: list[Ref]
+
+
+ENTERPRISE_BODY = """
+MATCH (e:Enterprise)
+WHERE ($id IS NULL OR e.id = $id) AND ($kind IS NULL OR e.kind = $kind)
+"""
+ENTERPRISE_REACH = (
+    ENTERPRISE_BODY
+    + f"""
+WITH e ORDER BY e.id SKIP $offset LIMIT $limit
+WITH e, [(p:Project)-[:INVOLVES]->(e) | p] AS ps
+RETURN {ref("e", kind="e.kind")} AS enterprise,
+  [p IN ps | {ref("p")}] AS projects,
+  [p IN ps | [(v:Village)-[:HAS_PROJECT]->(p) | {ref("v")}]]
+    + [p IN ps | [(v:Village)<-[:BASED_IN]-(:Branch)-[:LEADS]->(p) | {ref("v")}]]
+    + [(e)-[:LOCATED_IN]->(v:Village) | {ref("v")}]
+    + [(e)<-[:HAS_MEMBER]-(:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v:Village) | {ref("v")}]
+    AS villages,
+  [p IN ps | [(a:Alliance)-[:HAS_PROJECT|LEADS]->(p) | {ref("a")}]]
+    + [p IN ps | [(v:Village)-[:HAS_PROJECT]->(p) | {_alliances_of("v")}]]
+    + [(a:Alliance)-[:HAS_MEMBER]->(e) | {ref("a")}]
+    + [(a:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(e) | {ref("a")}]
+    + [(e)-[:SUPPORTS]->(a:Alliance) | {ref("a")}] AS alliances
+"""
+)
+
+register(
+    Entry(
+        name="enterprise-reach",
+        summary_zh="企业与合作社所触及的项目、村庄和党建联盟",
+        summary_en="Enterprises and cooperatives with the projects, villages and alliances they touch",
+        params=EnterpriseParams,
+        result=Page[EnterpriseReach],
+        cypher=fixed(rows=ENTERPRISE_REACH, total=ENTERPRISE_BODY + "RETURN count(e) AS total"),
+        shape=lambda p, rows: page(
+            p,
+            rows["total"],
+            [
+                EnterpriseReach(
+                    enterprise=Kinded(**r["enterprise"]),
+                    projects=refs(r["projects"]),
+                    villages=refs(_flatten(r["villages"])),
+                    alliances=refs(_flatten(r["alliances"])),
+                )
+                for r in rows["rows"]
+            ],
+        ),
+    )
+)
+
+# -- multi-village-people ---------------------------------------------------------------------
+
+
+class MultiVillageParams(Paged):
+    min_villages: int = Field(2, ge=2, le=1000, description="people tied to at least this many villages")
+
+
+class MultiVillagePerson(BaseModel):
+    person: Ref
+    villages: list[PersonTie]
+
+
+# Direct ties (dispatched to, supports, advises, holds a post in a village) and posts in an
+# alliance or branch, which tie the person to the villages that alliance or branch covers.
+# Distinct villages are counted without APOC: an index counts when its id is new so far.
+MULTI_VILLAGE_BODY = f"""
+MATCH (h:Person)
+WITH h,
+  [(h)-[t]->(v:Village) | {ref("v", tie="type(t)", role="t.role", level="t.level")}]
+  + [(h)-[t:HOLDS_POST]->(b:Branch)-[:BASED_IN]->(v:Village)
+      | {ref("v", tie="type(t)", role="t.role", via=ref("b"))}]
+  + [(h)-[t:HOLDS_POST]->(a:Alliance)-[:HAS_MEMBER]->(v:Village)
+      | {ref("v", tie="type(t)", role="t.role", via=ref("a"))}]
+  + [(h)-[t:HOLDS_POST]->(a:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v:Village)
+      | {ref("v", tie="type(t)", role="t.role", via=ref("a"))}] AS ties
+WITH h, ties, size([i IN range(0, size(ties) - 1) WHERE NOT ties[i].id IN [t IN ties[0..i] | t.id]]) AS n
+WHERE n >= $min_villages
+"""
+MULTI_VILLAGE = (
+    MULTI_VILLAGE_BODY
+    + f"""
+WITH h, ties, n ORDER BY n DESC, h.id SKIP $offset LIMIT $limit
+RETURN {ref("h")} AS person, ties
+"""
+)
+
+
+def _multi_village_shape(p: MultiVillageParams, rows: Rows) -> Page[MultiVillagePerson]:
+    items = []
+    for r in rows["rows"]:
+        ties = {
+            (t["id"], t["tie"], t.get("role"), (t.get("via") or {}).get("id")): PersonTie(**t)
+            for t in r["ties"]
+        }
+        items.append(
+            MultiVillagePerson(
+                person=Ref(**r["person"]),
+                villages=sorted(ties.values(), key=lambda t: (t.id, t.tie, t.via.id if t.via else "")),
+            )
+        )
+    return page(p, rows["total"], items)
+
+
+register(
+    Entry(
+        name="multi-village-people",
+        summary_zh="与两个及以上村庄有联系的人员(派驻、帮扶、指导或在联盟/支部任职)",
+        summary_en="People tied to more than one village: dispatched, supporting, advising or holding a post",
+        params=MultiVillageParams,
+        result=Page[MultiVillagePerson],
+        cypher=fixed(rows=MULTI_VILLAGE, total=MULTI_VILLAGE_BODY + "RETURN count(h) AS total"),
+        shape=_multi_village_shape,
+    )
+)
+
+# -- industry-clusters ------------------------------------------------------------------------
+
+
+class IndustryParams(Paged):
+    industry: str | None = Field(None, description="only this industry (its id)")
+    min_villages: int = Field(2, ge=2, le=1000, description="clusters of at least this many villages")
+
+
+class ClusterVillage(Ref):
+    via: str = Field(description="direct, or project: through a project of the village in that industry")
+    province: Ref | None = None
+    alliances: list[Ref]
+
+
+class IndustryCluster(BaseModel):
+    industry: Ref
+    villages: list[ClusterVillage]
+    provinces: int
+    alliances: int
+
+
+INDUSTRY_VILLAGES = f"""
+MATCH (i:Industry)
+WHERE $industry IS NULL OR i.id = $industry
+WITH i, [(v:Village)-[:IN_INDUSTRY]->(i) | {ref("v", via="'direct'")}]
+  + [(v:Village)-[:HAS_PROJECT]->(:Project)-[:IN_INDUSTRY]->(i) | {ref("v", via="'project'")}] AS ties
+UNWIND ties AS tie
+WITH i, tie.id AS vid, collect(tie.via) AS vias
+MATCH (v:Village {{id: vid}})
+RETURN {ref("i")} AS industry,
+       {ref("v", province=_province_of("v"), alliances=_alliances_of("v"))} AS village,
+       vias
+"""
+
+
+def _clusters_shape(p: IndustryParams, rows: Rows) -> Page[IndustryCluster]:
+    by_industry: dict[str, tuple[Ref, list[ClusterVillage]]] = {}
+    for r in rows["villages"]:
+        industry = Ref(**r["industry"])
+        v = r["village"]
+        village = ClusterVillage(
+            **{k: v[k] for k in ("id", "name", "label")},
+            via="direct" if "direct" in r["vias"] else "project",
+            province=Ref(**v["province"]) if v.get("province") else None,
+            alliances=refs(v["alliances"]),
+        )
+        by_industry.setdefault(industry.id, (industry, []))[1].append(village)
+    clusters = [
+        IndustryCluster(
+            industry=industry,
+            villages=sorted(villages, key=lambda x: x.id),
+            provinces=len({v.province.id for v in villages if v.province}),
+            alliances=len({a.id for v in villages for a in v.alliances}),
+        )
+        for industry, villages in by_industry.values()
+        if len(villages) >= p.min_villages
+    ]
+    clusters.sort(key=lambda c: (-len(c.villages), c.industry.id))
+    total = len(clusters)
+    return Page[IndustryCluster](
+        total=total, limit=p.limit, offset=p.offset, items=clusters[p.offset : p.offset + p.limit]
+    )
+
+
+register(
+    Entry(
+        name="industry-clusters",
+        summary_zh="同一产业的村庄群,跨联盟、跨省份",
+        summary_en="Villages that share an industry, across alliances and provinces",
+        params=IndustryParams,
+        result=Page[IndustryCluster],
+        cypher=fixed(villages=INDUSTRY_VILLAGES),
+        shape=_clusters_shape,
+    )
+)
+
+# -- practices --------------------------------------------------------------------------------
+
+
+class PracticeParams(Paged):
+    id: str | None = Field(None, description="only this practice")
+    kind: str | None = Field(None, description="mechanism, model, campaign or policy")
+
+
+class PracticeUse(BaseModel):
+    practice: Kinded
+    description: str | None = None
+    users: list[Ref]
+    founders: list[Ref]
+    sources: list[str]
+
+
+PRACTICE_BODY = """
+MATCH (x:Practice)
+WHERE ($id IS NULL OR x.id = $id) AND ($kind IS NULL OR x.kind = $kind)
+"""
+PRACTICES = (
+    PRACTICE_BODY
+    + f"""
+WITH x ORDER BY x.id SKIP $offset LIMIT $limit
+RETURN {ref("x", kind="x.kind")} AS practice, x.description AS description, x.sources AS sources,
+  [(u)-[:USES_PRACTICE]->(x) | {ref("u")}] AS users,
+  [(f)-[:FOUNDED]->(x) | {ref("f")}] AS founders
+"""
+)
+
+register(
+    Entry(
+        name="practices",
+        summary_zh="有名称的工作机制与模式(如“1+5+10+N”、一周一例会)及其使用者",
+        summary_en="Named mechanisms and models (e.g. 1+5+10+N) and who uses them",
+        params=PracticeParams,
+        result=Page[PracticeUse],
+        cypher=fixed(rows=PRACTICES, total=PRACTICE_BODY + "RETURN count(x) AS total"),
+        shape=lambda p, rows: page(
+            p,
+            rows["total"],
+            [
+                PracticeUse(
+                    practice=Kinded(**r["practice"]),
+                    description=r["description"],
+                    users=refs(r["users"]),
+                    founders=refs(r["founders"]),
+                    sources=sorted(r["sources"] or []),
+                )
+                for r in rows["rows"]
+            ],
+        ),
+    )
+)
+
+# -- overview ---------------------------------------------------------------------------------
+
+
+class OverviewParams(Params):
+    pass
+
+
+class RegionCount(Ref):
+    villages: int
+    entities: int
+
+
+class SourceSummary(Ref):
+    kind: str
+    publisher: str | None = None
+    date: str | None = None
+    url: str | None = None
+    entities: int
+
+
+class Overview(BaseModel):
+    labels: dict[str, int]
+    relationships: dict[str, int]
+    provinces: list[RegionCount]
+    counties: list[RegionCount]
+    sources: list[SourceSummary]
+
+
+OVERVIEW_LABELS = f"MATCH (n:Entity) RETURN {label_of('n')} AS key, count(*) AS count"
+OVERVIEW_TYPES = "MATCH (:Entity)-[r]->(:Entity) RETURN type(r) AS key, count(*) AS count"
+OVERVIEW_REGIONS = """
+MATCH (r:{label})
+OPTIONAL MATCH (x:Entity)-[:LOCATED_IN*1..4]->(r)
+WITH r, collect(DISTINCT x) AS inside
+RETURN r {{.id, .name, label: '{label}',
+  villages: size([x IN inside WHERE x:Village]), entities: size(inside)}} AS region
+ORDER BY region.id
+"""
+OVERVIEW_SOURCES = f"""
+MATCH (s:Source)
+RETURN {
+    ref(
+        "s",
+        kind="s.kind",
+        publisher="s.publisher",
+        date="s.date",
+        url="s.url",
+        entities="COUNT { (s)-[:MENTIONS]->() }",
+    )
+} AS source
+ORDER BY source.id
+"""
+
+
+def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for r in rows:
+        counts[r["key"]] += r["count"]
+    return dict(sorted(counts.items()))
+
+
+register(
+    Entry(
+        name="overview",
+        summary_zh="图谱概览:各标签与关系类型的数量、各省各县的村庄数、资料来源",
+        summary_en="Counts by label and relationship type, by province and county, and the sources",
+        params=OverviewParams,
+        result=Overview,
+        cypher=fixed(
+            labels=OVERVIEW_LABELS,
+            types=OVERVIEW_TYPES,
+            provinces=OVERVIEW_REGIONS.format(label="Province"),
+            counties=OVERVIEW_REGIONS.format(label="County"),
+            sources=OVERVIEW_SOURCES,
+        ),
+        shape=lambda p, rows: Overview(
+            labels=_counts(rows["labels"]),
+            relationships=_counts(rows["types"]),
+            provinces=[RegionCount(**r["region"]) for r in rows["provinces"]],
+            counties=[RegionCount(**r["region"]) for r in rows["counties"]],
+            sources=[SourceSummary(**r["source"]) for r in rows["sources"]],
+        ),
+    )
+)

@@ -1,0 +1,135 @@
+"""The catalog machinery: named, parameterised, read-only queries with typed parameters and results.
+
+An entry is a name, a one-line description in Chinese and English, a pydantic parameter model,
+the Cypher statements it runs (parameters bound, never formatted in; only allow-listed labels,
+relationship types and validated integers are formatted into the text), and a function that
+shapes the rows into its pydantic result model. The same entry runs from the API (async), the
+CLI and notebooks (sync), in one read transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+import neo4j
+from neo4j import AsyncManagedTransaction, ManagedTransaction
+from pydantic import BaseModel, ConfigDict
+
+from graph.settings import Settings
+from queries.readonly import assert_read_only
+
+P = TypeVar("P", bound=BaseModel)
+R = TypeVar("R", bound=BaseModel)
+Rows = dict[str, list[dict[str, Any]]]
+
+
+class Params(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UnknownQuery(KeyError):
+    pass
+
+
+class NotFound(LookupError):
+    """A parameter names an entity the graph does not hold."""
+
+
+@dataclass(frozen=True)
+class Entry(Generic[P, R]):
+    name: str
+    summary_zh: str
+    summary_en: str
+    params: type[P]
+    result: type[R]
+    cypher: Callable[[P], Mapping[str, str]]
+    shape: Callable[[P, Rows], R]
+    bind: Callable[[P], dict[str, Any]] | None = None
+
+    def statements(self, params: P) -> dict[str, str]:
+        return {name: assert_read_only(text) for name, text in self.cypher(params).items()}
+
+    def parameters(self, params: P) -> dict[str, Any]:
+        return self.bind(params) if self.bind else params.model_dump(mode="json")
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "summary": {"zh": self.summary_zh, "en": self.summary_en},
+            "parameters": self.params.model_json_schema(),
+            "result": self.result.__name__,
+        }
+
+
+CATALOG: dict[str, Entry[Any, Any]] = {}
+
+
+def register(entry: Entry[P, R]) -> Entry[P, R]:
+    if entry.name in CATALOG:
+        raise ValueError(f"query {entry.name!r} is registered twice")
+    CATALOG[entry.name] = entry
+    return entry
+
+
+def fixed(**statements: str) -> Callable[[Any], Mapping[str, str]]:
+    """Statements that do not depend on the parameters (the usual case)."""
+    checked = {name: assert_read_only(text) for name, text in statements.items()}
+    return lambda params: checked
+
+
+def params_from_strings(model: type[P], values: Mapping[str, list[str]]) -> P:
+    """Parameters given as text (a query string, `--param k=v`): list fields take every value
+    given (their validators split commas), other fields the last; pydantic converts the types."""
+    data: dict[str, Any] = {}
+    for key, given in values.items():
+        field = model.model_fields.get(key)
+        is_list = field is not None and "list[" in str(field.annotation)
+        data[key] = list(given) if is_list else given[-1]
+    return model.model_validate(data)
+
+
+def get_entry(name: str) -> Entry[Any, Any]:
+    try:
+        return CATALOG[name]
+    except KeyError:
+        raise UnknownQuery(name) from None
+
+
+def plain(value: Any) -> Any:
+    """Driver values as JSON-ready Python: temporal values as ISO strings, points as maps."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if hasattr(value, "iso_format"):
+        return value.iso_format()
+    if isinstance(value, neo4j.spatial.Point):
+        return {"srid": value.srid, "coordinates": list(value)}
+    return value
+
+
+def run(session: neo4j.Session, settings: Settings, entry: Entry[P, R], params: P) -> R:
+    statements, bound = entry.statements(params), entry.parameters(params)
+
+    # The driver's timeout binds on Neo4j; the local server enforces its own (settings).
+    @neo4j.unit_of_work(timeout=settings.query_timeout)
+    def work(tx: ManagedTransaction) -> Rows:
+        return {name: [plain(r.data()) for r in tx.run(text, bound)] for name, text in statements.items()}
+
+    return entry.shape(params, session.execute_read(work))
+
+
+async def run_async(session: neo4j.AsyncSession, settings: Settings, entry: Entry[P, R], params: P) -> R:
+    statements, bound = entry.statements(params), entry.parameters(params)
+
+    @neo4j.unit_of_work(timeout=settings.query_timeout)
+    async def work(tx: AsyncManagedTransaction) -> Rows:
+        rows: Rows = {}
+        for name, text in statements.items():
+            result = await tx.run(text, bound)
+            rows[name] = [plain(r.data()) async for r in result]
+        return rows
+
+    return entry.shape(params, await session.execute_read(work))

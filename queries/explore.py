@@ -1,0 +1,361 @@
+"""Exploring the network: search, one entity with its provenance, neighbourhoods, paths."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from graph.model import ENTITY_LABEL
+from graph.text import SEARCH_SEPARATOR, fold
+from queries.catalog import Entry, NotFound, Params, Rows, fixed, register
+from queries.models import (
+    DOMAIN_TYPES,
+    Edge,
+    Label,
+    Labels,
+    Page,
+    Paged,
+    Ref,
+    RelTypes,
+    edge,
+    edge_from,
+    label_of,
+    page,
+    ref,
+)
+
+# -- search -----------------------------------------------------------------------------------
+
+
+class SearchParams(Paged):
+    q: str = Field(
+        min_length=1, max_length=100, description="name, alias or pinyin; simplified or traditional"
+    )
+    label: Label | None = Field(None, description="only entities with this label")
+    limit: int = Field(20, ge=1, le=100)
+
+    @field_validator("q")
+    @classmethod
+    def _searchable(cls, v: str) -> str:
+        if not fold(v):
+            raise ValueError("the query has no searchable characters")
+        return v
+
+
+class SearchHit(Ref):
+    aliases: list[str] = Field(default_factory=list)
+    match: str = Field(description="name, alias, prefix or partial: how the query matched")
+
+
+_RANKS = ("name", "alias", "prefix", "prefix", "partial")
+SEARCH_BODY = """
+MATCH (n:{label})
+WHERE n.search CONTAINS $q
+"""
+SEARCH_ROWS = """
+WITH n, CASE
+    WHEN n.search STARTS WITH $exact THEN 0
+    WHEN n.search CONTAINS $exact THEN 1
+    WHEN n.search STARTS WITH $prefix THEN 2
+    WHEN n.search CONTAINS $prefix THEN 3
+    ELSE 4 END AS rank
+RETURN {ref}, n.aliases AS aliases, rank
+ORDER BY rank, size(n.name), n.id
+SKIP $offset LIMIT $limit
+"""
+
+
+def _search_cypher(p: SearchParams) -> dict[str, str]:
+    body = SEARCH_BODY.format(label=p.label or ENTITY_LABEL)
+    return {
+        "rows": body + SEARCH_ROWS.format(ref=ref("n") + " AS hit"),
+        "total": body + "RETURN count(n) AS total",
+    }
+
+
+def _search_bind(p: SearchParams) -> dict[str, Any]:
+    q = fold(p.q)
+    return {
+        "q": q,
+        "exact": f"{SEARCH_SEPARATOR}{q}{SEARCH_SEPARATOR}",
+        "prefix": f"{SEARCH_SEPARATOR}{q}",
+        "limit": p.limit,
+        "offset": p.offset,
+    }
+
+
+SEARCH = register(
+    Entry(
+        name="search",
+        summary_zh="按名称、别名或拼音(简体或繁体)查找实体,按匹配程度排序",
+        summary_en="Find entities by name, alias or pinyin, simplified or traditional, best matches first",
+        params=SearchParams,
+        result=Page[SearchHit],
+        cypher=_search_cypher,
+        bind=_search_bind,
+        shape=lambda p, rows: page(
+            p,
+            rows["total"],
+            [
+                SearchHit(**r["hit"], aliases=r["aliases"] or [], match=_RANKS[r["rank"]])
+                for r in rows["rows"]
+            ],
+        ),
+    )
+)
+
+# -- one entity -------------------------------------------------------------------------------
+
+
+class EntityParams(Params):
+    id: str = Field(
+        min_length=3, max_length=200, description="the entity's id, e.g. village:fujian.zhouning.lidun.qinxi"
+    )
+
+
+class Provenance(BaseModel):
+    source: Ref
+    publisher: str | None = None
+    date: str | None = None
+    url: str | None = None
+    quote: str
+
+
+class Relationship(Edge):
+    direction: str = Field(description="out: this entity is the start; in: it is the end")
+    other: Ref
+
+
+class EntityDetail(Ref):
+    properties: dict[str, Any]
+    provenance: list[Provenance]
+    relationships: list[Relationship]
+
+
+ENTITY_NODE = f"MATCH (n:Entity {{id: $id}}) RETURN n {{.*}} AS props, {label_of('n')} AS label"
+ENTITY_PROVENANCE = f"""
+MATCH (s:Source)-[m:MENTIONS]->(:Entity {{id: $id}})
+RETURN {ref("s")} AS source, s.publisher AS publisher, s.date AS date, s.url AS url, m.evidence AS quote
+ORDER BY source.id
+"""
+ENTITY_RELATIONSHIPS = f"""
+MATCH (n:Entity {{id: $id}})-[r]-(o:Entity)
+WHERE type(r) <> 'MENTIONS'
+RETURN {edge("r", "startNode(r).id", "endNode(r).id")} AS edge, {ref("o")} AS other
+ORDER BY edge.type, other.id
+"""
+
+
+def _entity_shape(p: EntityParams, rows: Rows) -> EntityDetail:
+    if not rows["node"]:
+        raise NotFound(f"no entity with id {p.id!r}")
+    props = rows["node"][0]["props"]
+    return EntityDetail(
+        id=p.id,
+        label=rows["node"][0]["label"],
+        name=props.get("name", p.id),
+        properties={k: v for k, v in props.items() if k not in ("id", "search")},
+        provenance=[
+            Provenance(
+                source=Ref(**r["source"]),
+                publisher=r["publisher"],
+                date=r["date"],
+                url=r["url"],
+                quote=r["quote"],
+            )
+            for r in rows["provenance"]
+        ],
+        relationships=[
+            Relationship(
+                **edge_from(r["edge"]).model_dump(),
+                direction="out" if r["edge"]["start"] == p.id else "in",
+                other=Ref(**r["other"]),
+            )
+            for r in rows["relationships"]
+        ],
+    )
+
+
+ENTITY = register(
+    Entry(
+        name="entity",
+        summary_zh="一个实体:属性、全部关系(含另一端)及其出处与证据",
+        summary_en="One entity: properties, every relationship with its other end, and where each came from",
+        params=EntityParams,
+        result=EntityDetail,
+        cypher=fixed(node=ENTITY_NODE, provenance=ENTITY_PROVENANCE, relationships=ENTITY_RELATIONSHIPS),
+        shape=_entity_shape,
+    )
+)
+
+# -- neighbourhood ----------------------------------------------------------------------------
+
+
+class NeighborhoodQuery(Params):
+    depth: int = Field(1, ge=1, le=3, description="hops from the entity, 1 to 3")
+    labels: Labels | None = Field(None, description="only nodes with one of these labels (all by default)")
+    types: RelTypes | None = Field(
+        None, description="only these relationship types (default: all but MENTIONS and HAS_QUANTITY)"
+    )
+    limit: int = Field(100, ge=1, le=1000, description="node cap; nearest nodes are kept")
+
+
+class NeighborhoodParams(NeighborhoodQuery):
+    id: str = Field(min_length=3, max_length=200, description="the entity at the centre")
+
+
+class Node(Ref):
+    distance: int = 0
+
+
+class Cut(BaseModel):
+    nodes: int = Field(description="nodes within reach that the cap left out")
+    by_label: dict[str, int] = Field(default_factory=dict)
+
+
+class Network(BaseModel):
+    center: Ref
+    nodes: list[Node]
+    edges: list[Edge]
+    truncated: bool
+    total_nodes: int
+    cut: Cut
+
+
+NEIGHBORHOOD_CENTER = f"MATCH (n:Entity {{id: $id}}) RETURN {ref('n')} AS center"
+# depth is a validated integer 1..3: the one value formatted into the text.
+NEIGHBORHOOD = """
+MATCH p = (c:Entity {{id: $id}})-[rels*1..{depth}]-(m:Entity)
+WHERE m.id <> $id AND all(r IN rels WHERE type(r) IN $types)
+  AND all(x IN nodes(p) WHERE x.id = $id OR $labels IS NULL OR any(l IN labels(x) WHERE l IN $labels))
+WITH m, min(length(p)) AS distance
+ORDER BY distance, m.id
+WITH collect({ref}) AS reached
+WITH reached, reached[0..$limit] AS kept
+WITH reached, kept, [k IN kept | k.id] + [$id] AS ids
+RETURN size(reached) AS total, kept, [x IN reached[$limit..] | x.label] AS cut_labels,
+       COLLECT {{
+         MATCH (a:Entity)-[r]->(b:Entity)
+         WHERE a.id IN ids AND b.id IN ids AND type(r) IN $types
+         RETURN {edge} AS edge
+       }} AS edges
+"""
+
+
+def _neighborhood_bind(p: NeighborhoodParams) -> dict[str, Any]:
+    return {"id": p.id, "types": list(p.types or DOMAIN_TYPES), "labels": p.labels, "limit": p.limit}
+
+
+def _neighborhood_shape(p: NeighborhoodParams, rows: Rows) -> Network:
+    if not rows["center"]:
+        raise NotFound(f"no entity with id {p.id!r}")
+    empty: dict[str, Any] = {"total": 0, "kept": [], "cut_labels": [], "edges": []}
+    result = rows["nodes"][0] if rows["nodes"] else empty
+    by_label: dict[str, int] = {}
+    for label in result["cut_labels"]:
+        by_label[label] = by_label.get(label, 0) + 1
+    edges = sorted((edge_from(e) for e in result["edges"]), key=lambda e: (e.type, e.start, e.end))
+    return Network(
+        center=Ref(**rows["center"][0]["center"]),
+        nodes=[Node(**k) for k in result["kept"]],
+        edges=edges,
+        truncated=result["total"] > p.limit,
+        total_nodes=result["total"],
+        cut=Cut(nodes=max(0, result["total"] - p.limit), by_label=by_label),
+    )
+
+
+NEIGHBORHOOD_ENTRY = register(
+    Entry(
+        name="neighborhood",
+        summary_zh="某实体 1-3 跳以内的全部节点和关系,可按标签和关系类型过滤,有节点上限",
+        summary_en="Everything within 1-3 hops of an entity, filtered by label and relationship type, capped",
+        params=NeighborhoodParams,
+        result=Network,
+        cypher=lambda p: {
+            "center": NEIGHBORHOOD_CENTER,
+            "nodes": NEIGHBORHOOD.format(
+                depth=p.depth, ref=ref("m", distance="distance"), edge=edge("r", "a.id", "b.id")
+            ),
+        },
+        bind=_neighborhood_bind,
+        shape=_neighborhood_shape,
+    )
+)
+
+# -- paths ------------------------------------------------------------------------------------
+
+
+class PathParams(Params):
+    source: str = Field(min_length=3, max_length=200, description="id of one end")
+    target: str = Field(min_length=3, max_length=200, description="id of the other end")
+    max_depth: int = Field(4, ge=1, le=6, description="longest path considered")
+    types: RelTypes | None = Field(None, description="relationship types a path may use")
+    limit: int = Field(10, ge=1, le=50, description="at most this many shortest paths")
+
+    @model_validator(mode="after")
+    def _two_ends(self) -> PathParams:
+        if self.source == self.target:
+            raise ValueError("source and target must differ")
+        return self
+
+
+class Path(BaseModel):
+    length: int
+    nodes: list[Ref]
+    edges: list[Edge]
+
+
+class Paths(BaseModel):
+    source: Ref
+    target: Ref
+    paths: list[Path]
+
+
+PATH_ENDS = f"MATCH (n:Entity) WHERE n.id IN [$source, $target] RETURN {ref('n')} AS node"
+# Relationship types come from the allow-list and max_depth is a validated integer.
+PATHS = """
+MATCH (a:Entity {{id: $source}}), (b:Entity {{id: $target}})
+MATCH p = allShortestPaths((a)-[:{types}*..{depth}]-(b))
+RETURN [n IN nodes(p) | {ref}] AS nodes, [r IN relationships(p) | {edge}] AS edges
+LIMIT $limit
+"""
+
+
+def _paths_shape(p: PathParams, rows: Rows) -> Paths:
+    ends = {r["node"]["id"]: Ref(**r["node"]) for r in rows["ends"]}
+    for end in (p.source, p.target):
+        if end not in ends:
+            raise NotFound(f"no entity with id {end!r}")
+    paths = [
+        Path(
+            length=len(r["edges"]),
+            nodes=[Ref(**n) for n in r["nodes"]],
+            edges=[edge_from(e) for e in r["edges"]],
+        )
+        for r in rows["paths"]
+    ]
+    paths.sort(key=lambda path: [n.id for n in path.nodes])
+    return Paths(source=ends[p.source], target=ends[p.target], paths=paths)
+
+
+PATH = register(
+    Entry(
+        name="path",
+        summary_zh="两个实体之间的最短联系路径(节点与关系链)",
+        summary_en="The shortest connections between two entities, as chains of nodes and relationships",
+        params=PathParams,
+        result=Paths,
+        cypher=lambda p: {
+            "ends": PATH_ENDS,
+            "paths": PATHS.format(
+                types="|".join(p.types or DOMAIN_TYPES),
+                depth=p.max_depth,
+                ref=ref("n"),
+                edge=edge("r", "startNode(r).id", "endNode(r).id"),
+            ),
+        },
+        shape=_paths_shape,
+    )
+)
