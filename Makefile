@@ -22,7 +22,7 @@ install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
 run: install
-	$(BIN)/ruralkg server run
+	$(BIN)/ruralkg serve
 
 lint: install-dev
 	$(BIN)/ruff check .
