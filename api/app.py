@@ -32,6 +32,7 @@ from queries.explore import (
     Network,
     PathParams,
     Paths,
+    RelationshipPage,
     SearchHit,
     SearchParams,
 )
@@ -101,8 +102,11 @@ def _routes(app: FastAPI) -> None:
     @app.get(
         "/entities/{entity_id}", tags=["explore"], response_model=EntityDetail, summary=ENTITY.summary_en
     )
-    async def entity(entity_id: str, session: SessionDep, settings: SettingsDep) -> Any:
-        return await run_async(session, settings, ENTITY, EntityParams(id=entity_id))
+    async def entity(
+        entity_id: str, page: Annotated[RelationshipPage, Query()], session: SessionDep, settings: SettingsDep
+    ) -> Any:
+        params = EntityParams(id=entity_id, **page.model_dump())
+        return await run_async(session, settings, ENTITY, params)
 
     @app.get(
         "/entities/{entity_id}/neighborhood",

@@ -108,7 +108,11 @@ SEARCH = register(
 # -- one entity -------------------------------------------------------------------------------
 
 
-class EntityParams(Params):
+class RelationshipPage(Paged):
+    limit: int = Field(200, ge=1, le=1000, description="at most this many relationships")
+
+
+class EntityParams(RelationshipPage):
     id: str = Field(
         min_length=3, max_length=200, description="the entity's id, e.g. village:fujian.zhouning.lidun.qinxi"
     )
@@ -130,7 +134,7 @@ class Relationship(Edge):
 class EntityDetail(Ref):
     properties: dict[str, Any]
     provenance: list[Provenance]
-    relationships: list[Relationship]
+    relationships: Page[Relationship] = Field(description="ordered by type, then the other end's id")
 
 
 ENTITY_NODE = f"MATCH (n:Entity {{id: $id}}) RETURN n {{.*}} AS props, {label_of('n')} AS label"
@@ -139,12 +143,18 @@ MATCH (s:Source)-[m:MENTIONS]->(:Entity {{id: $id}})
 RETURN {ref("s")} AS source, s.publisher AS publisher, s.date AS date, s.url AS url, m.evidence AS quote
 ORDER BY source.id
 """
-ENTITY_RELATIONSHIPS = f"""
-MATCH (n:Entity {{id: $id}})-[r]-(o:Entity)
+ENTITY_RELATIONSHIPS_BODY = """
+MATCH (n:Entity {id: $id})-[r]-(o:Entity)
 WHERE type(r) <> 'MENTIONS'
-RETURN {edge("r", "startNode(r).id", "endNode(r).id")} AS edge, {ref("o")} AS other
-ORDER BY edge.type, other.id
 """
+ENTITY_RELATIONSHIPS = (
+    ENTITY_RELATIONSHIPS_BODY
+    + f"""
+RETURN {edge("r", "startNode(r).id", "endNode(r).id")} AS edge, {ref("o")} AS other
+ORDER BY edge.type, other.id, edge.start
+SKIP $offset LIMIT $limit
+"""
+)
 
 
 def _entity_shape(p: EntityParams, rows: Rows) -> EntityDetail:
@@ -166,14 +176,18 @@ def _entity_shape(p: EntityParams, rows: Rows) -> EntityDetail:
             )
             for r in rows["provenance"]
         ],
-        relationships=[
-            Relationship(
-                **edge_from(r["edge"]).model_dump(),
-                direction="out" if r["edge"]["start"] == p.id else "in",
-                other=Ref(**r["other"]),
-            )
-            for r in rows["relationships"]
-        ],
+        relationships=page(
+            p,
+            rows["relationships_total"],
+            [
+                Relationship(
+                    **edge_from(r["edge"]).model_dump(),
+                    direction="out" if r["edge"]["start"] == p.id else "in",
+                    other=Ref(**r["other"]),
+                )
+                for r in rows["relationships"]
+            ],
+        ),
     )
 
 
@@ -184,7 +198,12 @@ ENTITY = register(
         summary_en="One entity: properties, every relationship with its other end, and where each came from",
         params=EntityParams,
         result=EntityDetail,
-        cypher=fixed(node=ENTITY_NODE, provenance=ENTITY_PROVENANCE, relationships=ENTITY_RELATIONSHIPS),
+        cypher=fixed(
+            node=ENTITY_NODE,
+            provenance=ENTITY_PROVENANCE,
+            relationships=ENTITY_RELATIONSHIPS,
+            relationships_total=ENTITY_RELATIONSHIPS_BODY + "RETURN count(r) AS total",
+        ),
         shape=_entity_shape,
     )
 )

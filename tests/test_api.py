@@ -55,11 +55,19 @@ def test_entity_with_provenance(client: httpx.Client) -> None:
     assert body["name"] == "芹溪村" and body["label"] == "Village"
     assert body["provenance"][0]["source"]["id"] == "source:2022-08-15.zhouning"
     assert body["provenance"][0]["date"] == "2022-08-15", "temporal values are ISO strings"
-    dispatched = [r for r in body["relationships"] if r["type"] == "DISPATCHED_TO"]
+    dispatched = [r for r in body["relationships"]["items"] if r["type"] == "DISPATCHED_TO"]
     assert dispatched[0]["other"]["name"] == "陈建福" and dispatched[0]["direction"] == "in"
     assert dispatched[0]["evidence"] == [
         {"source": "source:2022-08-15.zhouning", "quote": "福建省派驻芹溪村第一书记陈建福"}
     ]
+
+
+def test_entity_relationships_page(client: httpx.Client) -> None:
+    everything = client.get("/entities/county:fujian.zhouning").json()["relationships"]
+    assert everything["total"] == len(everything["items"]) > 3
+    second = client.get("/entities/county:fujian.zhouning", params={"limit": 2, "offset": 2}).json()
+    assert second["relationships"]["items"] == everything["items"][2:4]
+    assert second["relationships"]["total"] == everything["total"]
 
 
 def test_catalog_lists_every_entry_with_its_schema(client: httpx.Client) -> None:
