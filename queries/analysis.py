@@ -9,14 +9,17 @@ from pydantic import BaseModel, Field
 
 from graph.model import DispatchRole
 from queries.catalog import Entry, NotFound, Params, Rows, fixed, register
-from queries.models import Page, Paged, Ref, label_of, page, ref, refs
+from queries.models import Page, Paged, Ref, SourceQuote, SourceRef, label_of, page, ref, refs, source_ref
 
-# Region of a village, at any depth of LOCATED_IN (village -> township -> county -> city -> province).
-IN_PROVINCE = "EXISTS {{ ({v})-[:LOCATED_IN*1..4]->(:Province {{id: $province}}) }}"
+# The longest LOCATED_IN chain: project -> village -> township -> county -> city -> province,
+# with a hop to spare. Bounded, so a mistaken cycle in the data cannot run away.
+REGION_HOPS = 6
+IN_REGIONS = f"LOCATED_IN*1..{REGION_HOPS}"
+IN_PROVINCE = "EXISTS {{ ({v})-[:" + IN_REGIONS + "]->(:Province {{id: $province}}) }}"
 
 
 def _province_of(var: str) -> str:
-    return f"[({var})-[:LOCATED_IN*1..4]->(pr:Province) | {ref('pr')}][0]"
+    return f"[({var})-[:{IN_REGIONS}]->(pr:Province) | {ref('pr')}][0]"
 
 
 def _alliances_of(var: str) -> str:
@@ -232,12 +235,6 @@ class QuantityOut(BaseModel):
     qualifier: str
 
 
-class SourceQuote(Ref):
-    publisher: str | None = None
-    date: str | None = None
-    quote: str
-
-
 class VillageProfile(Ref):
     properties: dict[str, Any]
     regions: list[Ref] = Field(description="township, county, city, province, nearest first")
@@ -252,10 +249,16 @@ class VillageProfile(Ref):
     sources: list[SourceQuote]
 
 
+def _posts_via(path: str, via: str) -> str:
+    """People holding a post in what `path` reaches from the village (its branches, alliances)."""
+    person = ref("h", tie="type(t)", role="t.role", via=ref(via))
+    return f"[{path} | [(h:Person)-[t:HOLDS_POST]->({via}) | {person}]]"
+
+
 _REGION_ORDER = {"Village": 0, "Township": 1, "County": 2, "City": 3, "Province": 4}
 VILLAGE_PROFILE = f"""
 MATCH (v:Village {{id: $id}})
-OPTIONAL MATCH path = (v)-[:LOCATED_IN*1..4]->(r)
+OPTIONAL MATCH (v)-[:{IN_REGIONS}]->(r)
 WITH v, collect(DISTINCT {ref("r")}) AS regions
 RETURN v {{.*}} AS props, regions,
   {_alliances_of("v")} AS alliances,
@@ -267,13 +270,13 @@ RETURN v {{.*}} AS props, regions,
     + [(b:Branch)-[:BASED_IN]->(v) | [(b)-[:LEADS]->(:Project)-[:INVOLVES]->(e:Enterprise) | {ref("e")}]]
     AS enterprise_lists,
   [(h:Person)-[t]->(v) | {ref("h", tie="type(t)", role="t.role", level="t.level")}] AS people,
-  [(b:Branch)-[:BASED_IN]->(v) | [(h:Person)-[t:HOLDS_POST]->(b) | {
-    ref("h", tie="type(t)", role="t.role", via=ref("b"))
-}]] AS branch_people,
+  {_posts_via("(b:Branch)-[:BASED_IN]->(v)", "b")} AS branch_people,
+  {_posts_via("(b:Alliance)-[:HAS_MEMBER]->(v)", "b")}
+    + {_posts_via("(b:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v)", "b")} AS alliance_people,
   [(v)-[:IN_INDUSTRY]->(i:Industry) | {ref("i")}] AS industries,
   [(v)-[:USES_PRACTICE]->(x:Practice) | {ref("x")}] AS practices,
   [(v)-[:HAS_QUANTITY]->(q:Quantity) | q {{.id, .measure, .value, .unit, .year, .qualifier}}] AS quantities,
-  [(s:Source)-[m:MENTIONS]->(v) | {ref("s", publisher="s.publisher", date="s.date", quote="m.evidence")}]
+  [(s:Source)-[m:MENTIONS]->(v) | {source_ref("s", quote="m.evidence")}]
     AS sources
 """
 
@@ -293,7 +296,7 @@ def _village_shape(p: VillageParams, rows: Rows) -> VillageProfile:
         raise NotFound(f"no village with id {p.id!r}")
     r = rows["village"][0]
     props = r["props"]
-    people = [*r["people"], *_flatten(r["branch_people"])]
+    people = [*r["people"], *_flatten(r["branch_people"]), *_flatten(r["alliance_people"])]
     return VillageProfile(
         id=p.id,
         label="Village",
@@ -351,15 +354,16 @@ ENTERPRISE_REACH = (
     + f"""
 WITH e ORDER BY e.id SKIP $offset LIMIT $limit
 WITH e, [(p:Project)-[:INVOLVES]->(e) | p] AS ps
+WITH e, ps,
+  reduce(vs = [], p IN ps | vs + [(v:Village)-[:HAS_PROJECT]->(p) | v]
+    + [(v:Village)<-[:BASED_IN]-(:Branch)-[:LEADS]->(p) | v])
+  + [(e)-[:LOCATED_IN]->(v:Village) | v]
+  + [(e)<-[:HAS_MEMBER]-(:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v:Village) | v] AS vs
 RETURN {ref("e", kind="e.kind")} AS enterprise,
   [p IN ps | {ref("p")}] AS projects,
-  [p IN ps | [(v:Village)-[:HAS_PROJECT]->(p) | {ref("v")}]]
-    + [p IN ps | [(v:Village)<-[:BASED_IN]-(:Branch)-[:LEADS]->(p) | {ref("v")}]]
-    + [(e)-[:LOCATED_IN]->(v:Village) | {ref("v")}]
-    + [(e)<-[:HAS_MEMBER]-(:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v:Village) | {ref("v")}]
-    AS villages,
+  [v IN vs | {ref("v")}] AS villages,
   [p IN ps | [(a:Alliance)-[:HAS_PROJECT|LEADS]->(p) | {ref("a")}]]
-    + [p IN ps | [(v:Village)-[:HAS_PROJECT]->(p) | {_alliances_of("v")}]]
+    + [v IN vs | {_alliances_of("v")}]
     + [(a:Alliance)-[:HAS_MEMBER]->(e) | {ref("a")}]
     + [(a:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(e) | {ref("a")}]
     + [(e)-[:SUPPORTS]->(a:Alliance) | {ref("a")}] AS alliances
@@ -381,7 +385,7 @@ register(
                 EnterpriseReach(
                     enterprise=Kinded(**r["enterprise"]),
                     projects=refs(r["projects"]),
-                    villages=refs(_flatten(r["villages"])),
+                    villages=refs(r["villages"]),
                     alliances=refs(_flatten(r["alliances"])),
                 )
                 for r in rows["rows"]
@@ -598,11 +602,8 @@ class RegionCount(Ref):
     entities: int
 
 
-class SourceSummary(Ref):
+class SourceSummary(SourceRef):
     kind: str
-    publisher: str | None = None
-    date: str | None = None
-    url: str | None = None
     entities: int
 
 
@@ -618,7 +619,7 @@ OVERVIEW_LABELS = f"MATCH (n:Entity) RETURN {label_of('n')} AS key, count(*) AS 
 OVERVIEW_TYPES = "MATCH (:Entity)-[r]->(:Entity) RETURN type(r) AS key, count(*) AS count"
 OVERVIEW_REGIONS = """
 MATCH (r:{label})
-OPTIONAL MATCH (x:Entity)-[:LOCATED_IN*1..4]->(r)
+OPTIONAL MATCH (x:Entity)-[:{in_regions}]->(r)
 WITH r, collect(DISTINCT x) AS inside
 RETURN r {{.id, .name, label: '{label}',
   villages: size([x IN inside WHERE x:Village]), entities: size(inside)}} AS region
@@ -626,16 +627,7 @@ ORDER BY region.id
 """
 OVERVIEW_SOURCES = f"""
 MATCH (s:Source)
-RETURN {
-    ref(
-        "s",
-        kind="s.kind",
-        publisher="s.publisher",
-        date="s.date",
-        url="s.url",
-        entities="COUNT { (s)-[:MENTIONS]->() }",
-    )
-} AS source
+RETURN {source_ref("s", kind="s.kind", entities="COUNT { (s)-[:MENTIONS]->() }")} AS source
 ORDER BY source.id
 """
 
@@ -657,8 +649,8 @@ register(
         cypher=fixed(
             labels=OVERVIEW_LABELS,
             types=OVERVIEW_TYPES,
-            provinces=OVERVIEW_REGIONS.format(label="Province"),
-            counties=OVERVIEW_REGIONS.format(label="County"),
+            provinces=OVERVIEW_REGIONS.format(label="Province", in_regions=IN_REGIONS),
+            counties=OVERVIEW_REGIONS.format(label="County", in_regions=IN_REGIONS),
             sources=OVERVIEW_SOURCES,
         ),
         shape=lambda p, rows: Overview(

@@ -18,11 +18,13 @@ from queries.models import (
     Paged,
     Ref,
     RelTypes,
+    SourceQuote,
     edge,
     edge_from,
     label_of,
     page,
     ref,
+    source_ref,
 )
 
 # -- search -----------------------------------------------------------------------------------
@@ -45,10 +47,14 @@ class SearchParams(Paged):
 
 class SearchHit(Ref):
     aliases: list[str] = Field(default_factory=list)
-    match: str = Field(description="name, alias, prefix or partial: how the query matched")
+    match: str = Field(
+        description="name: the name exactly; exact: an alias, pinyin or initials exactly; prefix; partial"
+    )
 
 
-_RANKS = ("name", "alias", "prefix", "prefix", "partial")
+# rank -> how the query matched: the name exactly; another name, a pinyin reading or the
+# initials exactly; the start of one of them; anywhere.
+_RANKS = ("name", "exact", "prefix", "prefix", "partial")
 SEARCH_BODY = """
 MATCH (n:{label})
 WHERE n.search CONTAINS $q
@@ -118,14 +124,6 @@ class EntityParams(RelationshipPage):
     )
 
 
-class Provenance(BaseModel):
-    source: Ref
-    publisher: str | None = None
-    date: str | None = None
-    url: str | None = None
-    quote: str
-
-
 class Relationship(Edge):
     direction: str = Field(description="out: this entity is the start; in: it is the end")
     other: Ref
@@ -133,14 +131,14 @@ class Relationship(Edge):
 
 class EntityDetail(Ref):
     properties: dict[str, Any]
-    provenance: list[Provenance]
+    provenance: list[SourceQuote]
     relationships: Page[Relationship] = Field(description="ordered by type, then the other end's id")
 
 
 ENTITY_NODE = f"MATCH (n:Entity {{id: $id}}) RETURN n {{.*}} AS props, {label_of('n')} AS label"
 ENTITY_PROVENANCE = f"""
 MATCH (s:Source)-[m:MENTIONS]->(:Entity {{id: $id}})
-RETURN {ref("s")} AS source, s.publisher AS publisher, s.date AS date, s.url AS url, m.evidence AS quote
+RETURN {source_ref("s", quote="m.evidence")} AS source
 ORDER BY source.id
 """
 ENTITY_RELATIONSHIPS_BODY = """
@@ -166,16 +164,7 @@ def _entity_shape(p: EntityParams, rows: Rows) -> EntityDetail:
         label=rows["node"][0]["label"],
         name=props.get("name", p.id),
         properties={k: v for k, v in props.items() if k not in ("id", "search")},
-        provenance=[
-            Provenance(
-                source=Ref(**r["source"]),
-                publisher=r["publisher"],
-                date=r["date"],
-                url=r["url"],
-                quote=r["quote"],
-            )
-            for r in rows["provenance"]
-        ],
+        provenance=[SourceQuote(**r["source"]) for r in rows["provenance"]],
         relationships=page(
             p,
             rows["relationships_total"],

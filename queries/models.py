@@ -59,6 +59,21 @@ class Ref(BaseModel):
     name: str
 
 
+class SourceRef(Ref):
+    publisher: str | None = None
+    date: str | None = None
+    url: str | None = None
+
+
+class SourceQuote(SourceRef):
+    quote: str = Field(description="the evidence: what the source says")
+
+
+def source_ref(var: str, **extra: str) -> str:
+    """Cypher map projection of a Source node as a SourceRef, with extra keys."""
+    return ref(var, publisher=f"{var}.publisher", date=f"{var}.date", url=f"{var}.url", **extra)
+
+
 class Evidence(BaseModel):
     source: str
     quote: str
@@ -88,6 +103,8 @@ def edge_from(row: dict[str, Any]) -> Edge:
     """An Edge from a projection made by `edge()`; sources and evidence are parallel lists."""
     props = {k: v for k, v in row.items() if k not in EDGE_KEYS}
     sources, quotes = props.pop("sources", None) or [], props.pop("evidence", None) or []
+    if isinstance(quotes, str):  # a MENTIONS edge: one quote, from the source it starts at
+        sources, quotes = [row["start"]], [quotes]
     return Edge(
         type=row["type"],
         start=row["start"],

@@ -53,7 +53,8 @@ def test_openapi_documents_the_routes(client: httpx.Client) -> None:
 def test_entity_with_provenance(client: httpx.Client) -> None:
     body = client.get(f"/entities/{QINXI}").json()
     assert body["name"] == "芹溪村" and body["label"] == "Village"
-    assert body["provenance"][0]["source"]["id"] == "source:2022-08-15.zhouning"
+    assert body["provenance"][0]["id"] == "source:2022-08-15.zhouning"
+    assert body["provenance"][0]["quote"] == "李墩镇的芹溪、际头、楼坪三个村"
     assert body["provenance"][0]["date"] == "2022-08-15", "temporal values are ISO strings"
     dispatched = [r for r in body["relationships"]["items"] if r["type"] == "DISPATCHED_TO"]
     assert dispatched[0]["other"]["name"] == "陈建福" and dispatched[0]["direction"] == "in"

@@ -1,0 +1,851 @@
+"""Expected answers of the query catalog, computed from the curated YAML files alone.
+
+The files under data/ are read with plain `yaml.safe_load` into an in-memory graph that mirrors
+what docs/data-format.md says the loader writes: one node per id (an entity named by several
+files is one node, with every file's aliases), a Source node per file, MENTIONS from a source to
+every entity and quantity it declares, quantities as Quantity nodes reached by HAS_QUANTITY, and
+each relation once, with one evidence entry per file stating it. Nothing here runs the project's
+loaders or queries: each function below restates one catalog entry's definition in plain Python
+and returns the JSON the API should answer. Only graph.text's normalization (fold, search keys,
+pinyin) is shared, since that is the specification of search.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from graph.text import SEARCH_SEPARATOR, fold, pinyin, search_key
+
+JSON = dict[str, Any]
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+# docs/data-format.md: the curated relationship types, then the two the loader adds.
+DOMAIN_TYPES: tuple[str, ...] = (
+    "LOCATED_IN", "HAS_MEMBER", "BASED_IN", "HAS_PROJECT", "LEADS", "INVOLVES", "DISPATCHED_TO",
+    "HOLDS_POST", "ADVISES", "IN_INDUSTRY", "USES_PRACTICE", "SUPPORTS", "FOUNDED", "EVOLVED_FROM",
+    "PART_OF",
+)  # fmt: skip
+GENERATED_TYPES: tuple[str, ...] = ("MENTIONS", "HAS_QUANTITY")
+RELATION_FIELDS = ("role", "level", "since", "note")
+# Fields of an entity record that are not node properties of their own.
+_ENTITY_META = {"id", "label", "name", "aliases", "evidence"}
+# village-profile: regions nearest first.
+_REGION_ORDER = {"Village": 0, "Township": 1, "County": 2, "City": 3, "Province": 4}
+# search: how the query matched, by rank.
+_MATCH = ("name", "exact", "prefix", "prefix", "partial")
+# LOCATED_IN chains the catalog follows: village -> township -> county -> city -> province.
+REGION_HOPS = 6
+
+
+def _clean(value: Any) -> Any:
+    """Strings as the models keep them (surrounding whitespace stripped), dates as ISO text."""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return value
+
+
+@dataclass
+class Mention:
+    evidence: str
+    aliases: tuple[str, ...]
+
+
+@dataclass
+class Node:
+    id: str
+    label: str
+    name: str
+    attributes: dict[str, Any] = field(default_factory=dict)
+    mentions: dict[str, Mention] = field(default_factory=dict)  # source id -> what it says
+
+    @property
+    def sources(self) -> list[str]:
+        return sorted(self.mentions)
+
+    @property
+    def aliases(self) -> list[str]:
+        """Every source's aliases, by source id, first occurrence kept, the name left out."""
+        names = (a for s in self.sources for a in self.mentions[s].aliases if a != self.name)
+        return list(dict.fromkeys(names))
+
+    @property
+    def search(self) -> str:
+        return search_key([self.name, *self.aliases])
+
+    def properties(self) -> JSON:
+        """The stored properties as the API shows them (without id and the search key)."""
+        return {
+            "name": self.name,
+            **self.attributes,
+            "aliases": self.aliases,
+            "sources": self.sources,
+            "pinyin": pinyin(self.name),
+        }
+
+    def ref(self) -> JSON:
+        return {"id": self.id, "label": self.label, "name": self.name}
+
+    @property
+    def kind(self) -> Any:
+        return self.attributes.get("kind")
+
+
+@dataclass
+class Edge:
+    type: str
+    start: str
+    end: str
+    props: dict[str, Any] = field(default_factory=dict)
+    evidence: list[tuple[str, str]] = field(default_factory=list)  # (source id, quote), load order
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.type, self.start, self.end)
+
+    @property
+    def role(self) -> Any:
+        return self.props.get("role")
+
+    def json(self) -> JSON:
+        return {
+            "type": self.type,
+            "start": self.start,
+            "end": self.end,
+            "properties": dict(self.props),
+            "evidence": [{"source": s, "quote": q} for s, q in self.evidence],
+        }
+
+
+def case_files(root: Path = DATA) -> list[Path]:
+    """Every curated file, in the order a load of data/ reads them."""
+    return sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml"))
+
+
+@dataclass
+class Graph:
+    nodes: dict[str, Node] = field(default_factory=dict)
+    edges: dict[tuple[str, str, str], Edge] = field(default_factory=dict)
+
+    # -- building ---------------------------------------------------------------------------
+    def _relate(
+        self, type_: str, start: str, end: str, props: dict[str, Any], source: str, quote: str
+    ) -> None:
+        edge = self.edges.setdefault((type_, start, end), Edge(type_, start, end, props))
+        assert edge.props == props, f"{type_} {start} -> {end} is stated differently by two files"
+        edge.evidence.append((source, quote))
+
+    def add_file(self, path: Path) -> None:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        src = _clean(doc["source"])
+        sid = src["id"]
+        # SourceRecord's defaults: an article in simplified script unless the file says otherwise.
+        attrs = {
+            "kind": src.get("kind") or "article",
+            "file": src.get("file"),
+            "title": src["title"],
+            "publisher": src["publisher"],
+            "date": src.get("date"),
+            "author": src.get("author"),
+            "url": src.get("url"),
+            "script": src.get("script") or "simplified",
+        }
+        assert sid not in self.nodes, f"source {sid} declared twice"
+        self.nodes[sid] = Node(sid, "Source", src["title"], {k: v for k, v in attrs.items() if v is not None})
+
+        for raw in doc.get("entities") or []:
+            e = _clean(raw)
+            attributes = {k: v for k, v in e.items() if k not in _ENTITY_META and v is not None}
+            node = self.nodes.setdefault(e["id"], Node(e["id"], e["label"], e["name"], attributes))
+            assert (node.label, node.name, node.attributes) == (e["label"], e["name"], attributes), e["id"]
+            node.mentions[sid] = Mention(e["evidence"], tuple(e.get("aliases") or ()))
+            self._relate("MENTIONS", sid, e["id"], {}, sid, e["evidence"])
+
+        for raw in doc.get("quantities") or []:
+            q = _clean(raw)
+            year = q.get("year")
+            attributes = {
+                "measure": q["measure"],
+                "value": float(q["value"]),
+                "unit": q["unit"],
+                "year": year,
+                "qualifier": q.get("qualifier") or "exact",
+            }
+            name = q["measure"] if year is None else f"{q['measure']}({year})"
+            node = self.nodes.setdefault(
+                q["id"],
+                Node(q["id"], "Quantity", name, {k: v for k, v in attributes.items() if v is not None}),
+            )
+            node.mentions[sid] = Mention(q["evidence"], ())
+            self._relate("MENTIONS", sid, q["id"], {}, sid, q["evidence"])
+            self._relate("HAS_QUANTITY", q["subject"], q["id"], {}, sid, q["evidence"])
+
+        for raw in doc.get("relations") or []:
+            r = _clean(raw)
+            props = {k: r[k] for k in RELATION_FIELDS if r.get(k) is not None}
+            self._relate(r["type"], r["from"], r["to"], props, sid, r["evidence"])
+
+    # -- reading ----------------------------------------------------------------------------
+    @cached_property
+    def _out(self) -> dict[str, list[Edge]]:
+        out: dict[str, list[Edge]] = defaultdict(list)
+        for e in self.edges.values():
+            out[e.start].append(e)
+        return out
+
+    @cached_property
+    def _in(self) -> dict[str, list[Edge]]:
+        inc: dict[str, list[Edge]] = defaultdict(list)
+        for e in self.edges.values():
+            inc[e.end].append(e)
+        return inc
+
+    def label(self, node_id: str) -> str:
+        return self.nodes[node_id].label
+
+    def ref(self, node_id: str) -> JSON:
+        return self.nodes[node_id].ref()
+
+    def ids(self, label: str) -> list[str]:
+        return sorted(n.id for n in self.nodes.values() if n.label == label)
+
+    def out(self, node_id: str, *types: str, to: str | None = None) -> list[Edge]:
+        """Relationships starting at the node, of these types, ending at this label."""
+        return [
+            e
+            for e in self._out.get(node_id, [])
+            if (not types or e.type in types) and (to is None or self.label(e.end) == to)
+        ]
+
+    def into(self, node_id: str, *types: str, frm: str | None = None) -> list[Edge]:
+        """Relationships ending at the node, of these types, starting at this label."""
+        return [
+            e
+            for e in self._in.get(node_id, [])
+            if (not types or e.type in types) and (frm is None or self.label(e.start) == frm)
+        ]
+
+    def regions(self, node_id: str) -> set[str]:
+        """Everything reached from the node by 1 to REGION_HOPS LOCATED_IN hops."""
+        seen: set[str] = set()
+        frontier = {node_id}
+        for _ in range(REGION_HOPS):
+            frontier = {e.end for n in frontier for e in self.out(n, "LOCATED_IN")}
+            seen |= frontier
+        return seen
+
+    def located_anywhere_in(self, node_id: str) -> set[str]:
+        """Everything reached from the node by LOCATED_IN chains of any length."""
+        seen: set[str] = set()
+        todo = [node_id]
+        while todo:
+            for e in self.out(todo.pop(), "LOCATED_IN"):
+                if e.end not in seen:
+                    seen.add(e.end)
+                    todo.append(e.end)
+        return seen
+
+    def province_of(self, node_id: str) -> str | None:
+        provinces = sorted(r for r in self.regions(node_id) if self.label(r) == "Province")
+        assert len(provinces) <= 1, f"{node_id} lies in several provinces: {provinces}"
+        return provinces[0] if provinces else None
+
+    def alliances_of_village(self, village: str) -> set[str]:
+        """Alliances a village belongs to: as a member, or through a member branch based in it."""
+        direct = {e.start for e in self.into(village, "HAS_MEMBER", frm="Alliance")}
+        via_branch = {
+            m.start
+            for b in self.into(village, "BASED_IN", frm="Branch")
+            for m in self.into(b.start, "HAS_MEMBER", frm="Alliance")
+        }
+        return direct | via_branch
+
+    def refs(self, ids: Iterable[str]) -> list[JSON]:
+        """Distinct refs, ordered by id."""
+        return [self.ref(i) for i in sorted(set(ids))]
+
+    def neighbours(self, node_id: str, types: Sequence[str]) -> list[tuple[str, Edge]]:
+        """(other end, relationship) for every relationship of these types, either direction."""
+        return [(e.end, e) for e in self.out(node_id, *types)] + [
+            (e.start, e) for e in self.into(node_id, *types)
+        ]
+
+
+@lru_cache(maxsize=1)
+def curated() -> Graph:
+    """The graph that loading every file under data/ should produce."""
+    g = Graph()
+    for path in case_files():
+        g.add_file(path)
+    dangling = [k for k in g.edges if k[1] not in g.nodes or k[2] not in g.nodes]
+    assert not dangling, f"relationships to undeclared ids: {dangling}"
+    return g
+
+
+def page(items: list[JSON], limit: int, offset: int) -> JSON:
+    return {"total": len(items), "limit": limit, "offset": offset, "items": items[offset : offset + limit]}
+
+
+# -- shared-experts ---------------------------------------------------------------------------
+
+EXPERT_TIES = ("DISPATCHED_TO", "SUPPORTS", "ADVISES")
+
+
+def shared_experts(
+    g: Graph,
+    *,
+    village: str | None = None,
+    role: str | None = None,
+    province: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> JSON:
+    """People dispatched somewhere (in `role`, if given) who are tied to more than one village by
+    DISPATCHED_TO, SUPPORTS or ADVISES (villages in `province` only; `village` among them);
+    most villages first, then by id."""
+    found: list[tuple[int, str, list[Edge]]] = []
+    for person in g.ids("Person"):
+        if not any(role is None or d.role == role for d in g.out(person, "DISPATCHED_TO")):
+            continue
+        ties = [
+            t
+            for t in g.out(person, *EXPERT_TIES, to="Village")
+            if province is None or province in g.regions(t.end)
+        ]
+        tied = {t.end for t in ties}
+        if len(tied) > 1 and (village is None or village in tied):
+            found.append((len(tied), person, ties))
+    found.sort(key=lambda f: (-f[0], f[1]))
+    items: list[JSON] = []
+    for _, person, ties in found:
+        dispatches: list[JSON] = [
+            {"role": d.role, "level": d.props.get("level"), "to": g.ref(d.end)}
+            for d in g.out(person, "DISPATCHED_TO")
+        ]
+        ties_out: list[JSON] = [{**g.ref(t.end), "tie": t.type, "role": t.role} for t in ties]
+        items.append(
+            {
+                "person": g.ref(person),
+                "dispatches": sorted(dispatches, key=lambda d: (d["to"]["id"], d["role"])),
+                "villages": sorted(ties_out, key=lambda v: (v["id"], v["tie"])),
+            }
+        )
+    return page(items, limit, offset)
+
+
+# -- alliance-tree ----------------------------------------------------------------------------
+
+
+def _project_node(g: Graph, project: str) -> JSON:
+    return {
+        **g.ref(project),
+        "kind": g.nodes[project].kind,
+        "enterprises": sorted(
+            (
+                {**g.ref(i.end), "kind": g.nodes[i.end].kind, "role": i.role}
+                for i in g.out(project, "INVOLVES", to="Enterprise")
+            ),
+            key=lambda e: e["id"],
+        ),
+    }
+
+
+def _project_nodes(g: Graph, projects: Iterable[str]) -> list[JSON]:
+    return [_project_node(g, p) for p in sorted(set(projects))]
+
+
+def alliance_tree(g: Graph, alliance: str) -> JSON:
+    """Alliance -HAS_MEMBER-> Branch -BASED_IN-> Village -HAS_PROJECT-> Project -INVOLVES->
+    Enterprise, with the other members, the alliance's own projects and its post holders."""
+    branches: list[JSON] = []
+    for m in sorted(g.out(alliance, "HAS_MEMBER", to="Branch"), key=lambda m: m.end):
+        b = m.end
+        based = g.out(b, "BASED_IN")
+        branches.append(
+            {
+                **g.ref(b),
+                "kind": g.nodes[b].kind,
+                "role": m.role,
+                "based_in": g.refs(x.end for x in based if g.label(x.end) != "Village"),
+                "villages": [
+                    {
+                        **g.ref(v),
+                        "projects": _project_nodes(g, (p.end for p in g.out(v, "HAS_PROJECT", to="Project"))),
+                    }
+                    for v in sorted(x.end for x in based if g.label(x.end) == "Village")
+                ],
+                "projects": _project_nodes(g, (p.end for p in g.out(b, "LEADS", to="Project"))),
+            }
+        )
+    members = [
+        {**g.ref(m.end), "kind": g.nodes[m.end].kind, "role": m.role}
+        for m in g.out(alliance, "HAS_MEMBER")
+        if g.label(m.end) != "Branch"
+    ]
+    people = [
+        {**g.ref(h.start), "kind": None, "role": h.role} for h in g.into(alliance, "HOLDS_POST", frm="Person")
+    ]
+    return {
+        **g.ref(alliance),
+        "kind": g.nodes[alliance].kind,
+        "branches": branches,
+        "members": sorted(members, key=lambda m: m["id"]),
+        "projects": _project_nodes(g, (p.end for p in g.out(alliance, "HAS_PROJECT", "LEADS", to="Project"))),
+        "people": sorted(people, key=lambda h: (h["id"], h["role"] or "")),
+    }
+
+
+# -- village-profile --------------------------------------------------------------------------
+
+
+def _quantity(g: Graph, quantity: str) -> JSON:
+    a = g.nodes[quantity].attributes
+    return {
+        "id": quantity,
+        "measure": a["measure"],
+        "value": a["value"],
+        "unit": a["unit"],
+        "year": a.get("year"),
+        "qualifier": a["qualifier"],
+    }
+
+
+def village_profile(g: Graph, village: str) -> JSON:
+    node = g.nodes[village]
+    branches = [b.start for b in g.into(village, "BASED_IN", frm="Branch")]
+    branch_projects = [p.end for b in branches for p in g.out(b, "LEADS", to="Project")]
+    own_projects = [p.end for p in g.out(village, "HAS_PROJECT", to="Project")]
+    enterprises = [
+        *(i.end for p in own_projects for i in g.out(p, "INVOLVES", to="Enterprise")),
+        *(e.start for e in g.into(village, "LOCATED_IN", frm="Enterprise")),
+        *(i.end for p in branch_projects for i in g.out(p, "INVOLVES", to="Enterprise")),
+    ]
+    ties: dict[tuple[str, str, str | None], JSON] = {}
+    direct = [
+        {**g.ref(t.start), "tie": t.type, "role": t.role, "level": t.props.get("level"), "via": None}
+        for t in g.into(village, frm="Person")
+    ]
+    posts = [
+        {**g.ref(t.start), "tie": t.type, "role": t.role, "level": None, "via": g.ref(b)}
+        for b in branches
+        for t in g.into(b, "HOLDS_POST", frm="Person")
+    ]
+    alliance_posts = [
+        {**g.ref(t.start), "tie": t.type, "role": t.role, "level": None, "via": g.ref(a)}
+        for a in sorted(g.alliances_of_village(village))
+        for t in g.into(a, "HOLDS_POST", frm="Person")
+    ]
+    for tie in [*direct, *posts, *alliance_posts]:
+        ties[(tie["id"], tie["tie"], tie["role"])] = tie
+    regions = sorted(g.regions(village), key=lambda r: (_REGION_ORDER.get(g.label(r), 9), r))
+    return {
+        **node.ref(),
+        "properties": node.properties(),
+        "regions": [g.ref(r) for r in regions],
+        "alliances": g.refs(g.alliances_of_village(village)),
+        "branches": g.refs(branches),
+        "projects": g.refs([*own_projects, *branch_projects]),
+        "enterprises": g.refs(enterprises),
+        "people": sorted(ties.values(), key=lambda t: (t["id"], t["tie"], t["role"] or "")),
+        "industries": g.refs(i.end for i in g.out(village, "IN_INDUSTRY", to="Industry")),
+        "practices": g.refs(x.end for x in g.out(village, "USES_PRACTICE", to="Practice")),
+        "quantities": [
+            _quantity(g, q.end) for q in sorted(g.out(village, "HAS_QUANTITY"), key=lambda q: q.end)
+        ],
+        "sources": [
+            {
+                **g.ref(sid),
+                "publisher": g.nodes[sid].attributes.get("publisher"),
+                "date": g.nodes[sid].attributes.get("date"),
+                "url": g.nodes[sid].attributes.get("url"),
+                "quote": mention.evidence,
+            }
+            for sid, mention in sorted(node.mentions.items())
+        ],
+    }
+
+
+# -- enterprise-reach -------------------------------------------------------------------------
+
+
+def enterprise_reach(
+    g: Graph, *, id: str | None = None, kind: str | None = None, limit: int = 50, offset: int = 0
+) -> JSON:
+    """Each enterprise (by id) with the projects involving it; the villages holding those projects
+    or whose branch leads them, where it is located, and those of branches in its alliances; the
+    alliances holding or leading those projects, those of all those villages, those it is a
+    member of, whose branch is based in it, or which it supports."""
+    items: list[JSON] = []
+    for e in g.ids("Enterprise"):
+        if (id is not None and e != id) or (kind is not None and g.nodes[e].kind != kind):
+            continue
+        projects = [i.start for i in g.into(e, "INVOLVES", frm="Project")]
+        holders = [h.start for p in projects for h in g.into(p, "HAS_PROJECT", frm="Village")]
+        villages = [
+            *holders,
+            *(
+                v.end
+                for p in projects
+                for lead in g.into(p, "LEADS", frm="Branch")
+                for v in g.out(lead.start, "BASED_IN", to="Village")
+            ),
+            *(v.end for v in g.out(e, "LOCATED_IN", to="Village")),
+            *(
+                v.end
+                for a in g.into(e, "HAS_MEMBER", frm="Alliance")
+                for b in g.out(a.start, "HAS_MEMBER", to="Branch")
+                for v in g.out(b.end, "BASED_IN", to="Village")
+            ),
+        ]
+        alliances: list[str] = [
+            *(a.start for p in projects for a in g.into(p, "HAS_PROJECT", "LEADS", frm="Alliance")),
+            *(a for v in villages for a in g.alliances_of_village(v)),
+            *(a.start for a in g.into(e, "HAS_MEMBER", frm="Alliance")),
+            *(
+                a.start
+                for b in g.into(e, "BASED_IN", frm="Branch")
+                for a in g.into(b.start, "HAS_MEMBER", frm="Alliance")
+            ),
+            *(s.end for s in g.out(e, "SUPPORTS", to="Alliance")),
+        ]
+        items.append(
+            {
+                "enterprise": {**g.ref(e), "kind": g.nodes[e].kind},
+                "projects": g.refs(projects),
+                "villages": g.refs(villages),
+                "alliances": g.refs(alliances),
+            }
+        )
+    return page(items, limit, offset)
+
+
+# -- multi-village-people ---------------------------------------------------------------------
+
+
+def person_village_ties(g: Graph, person: str) -> list[JSON]:
+    """Direct ties to villages, and posts in a branch or alliance, tying the person to the
+    villages that branch is based in or that alliance covers (as members or via member branches)."""
+    ties = [
+        {**g.ref(t.end), "tie": t.type, "role": t.role, "level": t.props.get("level"), "via": None}
+        for t in g.out(person, to="Village")
+    ]
+    for post in g.out(person, "HOLDS_POST", to="Branch"):
+        for v in g.out(post.end, "BASED_IN", to="Village"):
+            ties.append(
+                {**g.ref(v.end), "tie": post.type, "role": post.role, "level": None, "via": g.ref(post.end)}
+            )
+    for post in g.out(person, "HOLDS_POST", to="Alliance"):
+        covered = [m.end for m in g.out(post.end, "HAS_MEMBER", to="Village")] + [
+            v.end
+            for b in g.out(post.end, "HAS_MEMBER", to="Branch")
+            for v in g.out(b.end, "BASED_IN", to="Village")
+        ]
+        for v_id in covered:
+            ties.append(
+                {**g.ref(v_id), "tie": post.type, "role": post.role, "level": None, "via": g.ref(post.end)}
+            )
+    unique = {(t["id"], t["tie"], t["role"], (t["via"] or {}).get("id")): t for t in ties}
+    return sorted(unique.values(), key=lambda t: (t["id"], t["tie"], (t["via"] or {}).get("id", "")))
+
+
+def multi_village_people(g: Graph, *, min_villages: int = 2, limit: int = 50, offset: int = 0) -> JSON:
+    found: list[tuple[int, str, list[JSON]]] = []
+    for person in g.ids("Person"):
+        ties = person_village_ties(g, person)
+        n = len({t["id"] for t in ties})
+        if n >= min_villages:
+            found.append((n, person, ties))
+    found.sort(key=lambda f: (-f[0], f[1]))
+    return page([{"person": g.ref(p), "villages": ties} for _, p, ties in found], limit, offset)
+
+
+# -- industry-clusters ------------------------------------------------------------------------
+
+
+def industry_villages(g: Graph, industry: str) -> dict[str, str]:
+    """Village id -> 'direct' (the village is in the industry) or 'project' (only through a
+    project it holds that is)."""
+    found: dict[str, str] = {}
+    for p in g.into(industry, "IN_INDUSTRY", frm="Project"):
+        for v in g.into(p.start, "HAS_PROJECT", frm="Village"):
+            found[v.start] = "project"
+    for v in g.into(industry, "IN_INDUSTRY", frm="Village"):
+        found[v.start] = "direct"
+    return found
+
+
+def industry_clusters(
+    g: Graph, *, industry: str | None = None, min_villages: int = 2, limit: int = 50, offset: int = 0
+) -> JSON:
+    clusters: list[JSON] = []
+    for i in g.ids("Industry"):
+        if industry is not None and i != industry:
+            continue
+        villages: list[JSON] = []
+        for v, via in sorted(industry_villages(g, i).items()):
+            province = g.province_of(v)
+            villages.append(
+                {
+                    **g.ref(v),
+                    "via": via,
+                    "province": g.ref(province) if province else None,
+                    "alliances": g.refs(g.alliances_of_village(v)),
+                }
+            )
+        if villages and len(villages) >= min_villages:
+            clusters.append(
+                {
+                    "industry": g.ref(i),
+                    "villages": villages,
+                    "provinces": len({v["province"]["id"] for v in villages if v["province"]}),
+                    "alliances": len({a["id"] for v in villages for a in v["alliances"]}),
+                }
+            )
+    clusters.sort(key=lambda c: (-len(c["villages"]), c["industry"]["id"]))
+    return page(clusters, limit, offset)
+
+
+# -- practices --------------------------------------------------------------------------------
+
+
+def practices(
+    g: Graph, *, id: str | None = None, kind: str | None = None, limit: int = 50, offset: int = 0
+) -> JSON:
+    items: list[JSON] = []
+    for x in g.ids("Practice"):
+        node = g.nodes[x]
+        if (id is not None and x != id) or (kind is not None and node.kind != kind):
+            continue
+        items.append(
+            {
+                "practice": {**node.ref(), "kind": node.kind},
+                "description": node.attributes.get("description"),
+                "users": g.refs(u.start for u in g.into(x, "USES_PRACTICE")),
+                "founders": g.refs(f.start for f in g.into(x, "FOUNDED")),
+                "sources": node.sources,
+            }
+        )
+    return page(items, limit, offset)
+
+
+# -- overview ---------------------------------------------------------------------------------
+
+
+def region_counts(g: Graph, label: str, *, any_depth: bool = False) -> list[JSON]:
+    """Each region of this label with the villages and the entities located in it: through
+    1..REGION_HOPS LOCATED_IN hops, or chains of any length with `any_depth`."""
+    reach = g.located_anywhere_in if any_depth else g.regions
+    inside: dict[str, set[str]] = {r: set() for r in g.ids(label)}
+    for x in g.nodes:
+        for r in reach(x):
+            if r in inside:
+                inside[r].add(x)
+    return [
+        {
+            **g.ref(r),
+            "villages": sum(1 for x in xs if g.label(x) == "Village"),
+            "entities": len(xs),
+        }
+        for r, xs in sorted(inside.items())
+    ]
+
+
+def overview(g: Graph, *, any_depth: bool = False) -> JSON:
+    return {
+        "labels": dict(sorted(Counter(n.label for n in g.nodes.values()).items())),
+        "relationships": dict(sorted(Counter(e.type for e in g.edges.values()).items())),
+        "provinces": region_counts(g, "Province", any_depth=any_depth),
+        "counties": region_counts(g, "County", any_depth=any_depth),
+        "sources": [
+            {
+                **g.ref(s),
+                "kind": g.nodes[s].attributes["kind"],
+                "publisher": g.nodes[s].attributes.get("publisher"),
+                "date": g.nodes[s].attributes.get("date"),
+                "url": g.nodes[s].attributes.get("url"),
+                "entities": len(g.out(s, "MENTIONS")),
+            }
+            for s in g.ids("Source")
+        ],
+    }
+
+
+# -- search -----------------------------------------------------------------------------------
+
+
+def search_hits(g: Graph, q: str, *, label: str | None = None) -> list[JSON]:
+    """Every node (of `label`) whose search key contains the folded query, best match first:
+    the name exactly, another name or reading exactly, a name's start, anywhere; then the
+    shorter name, then the id."""
+    sep = SEARCH_SEPARATOR
+    folded = fold(q)
+    ranked: list[tuple[int, int, str, JSON]] = []
+    for n in g.nodes.values():
+        key = n.search
+        if (label is not None and n.label != label) or folded not in key:
+            continue
+        exact, prefix = f"{sep}{folded}{sep}", f"{sep}{folded}"
+        if key.startswith(exact):
+            rank = 0
+        elif exact in key:
+            rank = 1
+        elif key.startswith(prefix):
+            rank = 2
+        elif prefix in key:
+            rank = 3
+        else:
+            rank = 4
+        ranked.append((rank, len(n.name), n.id, {**n.ref(), "aliases": n.aliases, "match": _MATCH[rank]}))
+    ranked.sort(key=lambda r: r[:3])
+    return [r[3] for r in ranked]
+
+
+def search(g: Graph, q: str, *, label: str | None = None, limit: int = 20, offset: int = 0) -> JSON:
+    return page(search_hits(g, q, label=label), limit, offset)
+
+
+# -- entity -----------------------------------------------------------------------------------
+
+
+def entity(g: Graph, node_id: str, *, limit: int = 200, offset: int = 0) -> JSON:
+    """Properties, provenance by source id, and a page of every relationship but MENTIONS, in
+    either direction, ordered by type, then the other end's id, then the start's id."""
+    node = g.nodes[node_id]
+    rels = [
+        {**e.json(), "direction": "out" if e.start == node_id else "in", "other": g.ref(other)}
+        for other, e in g.neighbours(node_id, (*DOMAIN_TYPES, "HAS_QUANTITY"))
+    ]
+    return {
+        **node.ref(),
+        "properties": node.properties(),
+        "provenance": [
+            {
+                **g.ref(sid),
+                "publisher": g.nodes[sid].attributes.get("publisher"),
+                "date": g.nodes[sid].attributes.get("date"),
+                "url": g.nodes[sid].attributes.get("url"),
+                "quote": mention.evidence,
+            }
+            for sid, mention in sorted(node.mentions.items())
+        ],
+        "relationships": page(
+            sorted(rels, key=lambda r: (r["type"], r["other"]["id"], r["start"])), limit, offset
+        ),
+    }
+
+
+# -- neighborhood -----------------------------------------------------------------------------
+
+
+def distances(
+    g: Graph,
+    center: str,
+    *,
+    depth: int,
+    types: Sequence[str] = DOMAIN_TYPES,
+    labels: Sequence[str] | None = None,
+) -> dict[str, int]:
+    """Breadth-first over relationships of these types in either direction, stepping only onto
+    nodes with one of `labels` (the centre itself is exempt): node id -> hops, within depth."""
+    dist = {center: 0}
+    queue = deque([center])
+    while queue:
+        here = queue.popleft()
+        if dist[here] == depth:
+            continue
+        for other, _ in g.neighbours(here, types):
+            if other in dist or (labels is not None and g.label(other) not in labels):
+                continue
+            dist[other] = dist[here] + 1
+            queue.append(other)
+    del dist[center]
+    return dist
+
+
+def neighborhood(
+    g: Graph,
+    center: str,
+    *,
+    depth: int = 1,
+    labels: Sequence[str] | None = None,
+    types: Sequence[str] | None = None,
+    limit: int = 100,
+) -> JSON:
+    """Nodes within `depth` hops, nearest first then by id, capped at `limit`; the relationships
+    (of the allowed types) among the kept nodes and the centre; what the cap left out."""
+    allowed = tuple(types or DOMAIN_TYPES)
+    dist = distances(g, center, depth=depth, types=allowed, labels=labels)
+    reached = sorted(dist, key=lambda n: (dist[n], n))
+    kept, cut = reached[:limit], reached[limit:]
+    ids = {*kept, center}
+    edges = sorted(
+        (e for e in g.edges.values() if e.type in allowed and e.start in ids and e.end in ids),
+        key=lambda e: e.key,
+    )
+    return {
+        "center": g.ref(center),
+        "nodes": [{**g.ref(n), "distance": dist[n]} for n in kept],
+        "edges": [e.json() for e in edges],
+        "truncated": len(reached) > limit,
+        "total_nodes": len(reached),
+        "cut": {"nodes": len(cut), "by_label": dict(Counter(g.label(n) for n in cut))},
+    }
+
+
+# -- path -------------------------------------------------------------------------------------
+
+
+def shortest_paths(
+    g: Graph, source: str, target: str, *, max_depth: int = 4, types: Sequence[str] = DOMAIN_TYPES
+) -> list[tuple[list[str], list[Edge]]]:
+    """Every shortest path between the two over the undirected graph of these relationship types,
+    within max_depth: its node ids and, for each step, one relationship joining them."""
+    dist = distances(g, source, depth=max_depth, types=types)
+    if target not in dist:
+        return []
+    dist[source] = 0
+    found: list[tuple[list[str], list[Edge]]] = []
+
+    def walk_back(node: str, nodes: list[str], edges: list[Edge]) -> None:
+        if node == source:
+            found.append(([source, *nodes], edges))
+            return
+        for other, e in g.neighbours(node, types):
+            if dist.get(other) == dist[node] - 1:
+                walk_back(other, [node, *nodes], [e, *edges])
+
+    walk_back(target, [], [])
+    return found
+
+
+def paths(
+    g: Graph, source: str, target: str, *, max_depth: int = 4, types: Sequence[str] = DOMAIN_TYPES
+) -> list[JSON]:
+    """The path entry's `paths`, ordered by node ids (ties between paths through the same nodes
+    by relationship keys)."""
+    out = [
+        {
+            "length": len(edges),
+            "nodes": [g.ref(n) for n in nodes],
+            "edges": [e.json() for e in edges],
+        }
+        for nodes, edges in shortest_paths(g, source, target, max_depth=max_depth, types=types)
+    ]
+    return sorted(out, key=path_order)
+
+
+def path_order(path: JSON) -> tuple[list[str], list[tuple[str, str, str]]]:
+    return ([n["id"] for n in path["nodes"]], [(e["type"], e["start"], e["end"]) for e in path["edges"]])

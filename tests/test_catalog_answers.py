@@ -1,0 +1,505 @@
+"""Every catalog entry, through the live HTTP API, against exact answers derived from data/.
+
+The expectations come from tests/expected.py, which reads the curated YAML with plain
+yaml.safe_load and restates each entry's definition in Python; nothing here is computed from
+the queries' own output. Each answer is compared whole: ids, nesting, counts and totals, and
+order wherever the entry defines one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any, get_args
+
+import httpx
+import pytest
+from neo4j import Driver
+
+from graph.model import DispatchRole
+from graph.text import fold
+from tests import expected as x
+
+G = x.curated()
+ENTRIES = {
+    "shared-experts", "alliance-tree", "village-profile", "neighborhood", "path", "enterprise-reach",
+    "multi-village-people", "industry-clusters", "practices", "overview", "search", "entity",
+}  # fmt: skip
+
+QINXI = "village:fujian.zhouning.lidun.qinxi"
+JITOU = "village:fujian.zhouning.lidun.jitou"
+SHOUZHANG = "village:fujian.zhouning.makeng.shouzhang"
+HANYAN = "village:zhejiang.tiantai.longxi.hanyan"
+HANSHAN_ALLIANCE = "alliance:zhejiang.tiantai.longxi.hanshan"
+ZHOUNING = "county:fujian.zhouning"
+CHEN_JIANFU = "person:fujian.zhouning.chen-jianfu"
+ZHU_JUNPING = "person:fujian.zhouning.zhu-junping"
+LIU_QIAN = "person:fujian.zhouning.liu-qian"
+CHI_LIBO = "person:shanxi.fenyang.chi-libo"
+TOURISM_COMPANY = "enterprise:fujian.zhouning.lidun.louping.tourism-company"
+ZHOUNING_SOURCE = "source:2022-08-15.zhouning"
+
+VILLAGES = G.ids("Village")
+ALLIANCES = G.ids("Alliance")
+PROVINCES = G.ids("Province")
+ENTERPRISES = G.ids("Enterprise")
+INDUSTRIES = G.ids("Industry")
+PRACTICES = G.ids("Practice")
+DISPATCH_ROLES = get_args(DispatchRole)
+
+
+@pytest.fixture(scope="module")
+def client(curated_graph: Driver, api_url: str) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=api_url, timeout=60) as c:
+        yield c
+
+
+def get(client: httpx.Client, path: str, params: Any = None) -> Any:
+    resp = client.get(path, params=params)
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def query(client: httpx.Client, name: str, params: Any = None) -> Any:
+    return get(client, f"/queries/{name}", params)
+
+
+def test_the_catalog_holds_exactly_the_entries_tested_here(client: httpx.Client) -> None:
+    assert {e["name"] for e in get(client, "/queries")} == ENTRIES
+
+
+def test_the_expected_graph_is_the_loaded_graph(client: httpx.Client) -> None:
+    """Guards every expectation below: the model of data/ counts what the graph holds."""
+    body = query(client, "overview")
+    assert body["labels"] == x.overview(G)["labels"]
+    assert body["relationships"] == x.overview(G)["relationships"]
+    assert sum(body["labels"].values()) == len(G.nodes)
+    assert sum(body["relationships"].values()) == len(G.edges)
+
+
+# -- shared-experts ---------------------------------------------------------------------------
+
+SHARED_EXPERT_FILTERS: list[dict[str, Any]] = [
+    {},
+    *({"role": role} for role in DISPATCH_ROLES),
+    *({"village": v} for v in VILLAGES),
+    *({"province": p} for p in PROVINCES),
+    {"role": "第一书记", "province": "province:fujian", "village": SHOUZHANG},
+    {"role": "科技特派员", "village": "village:fujian.zhouning.shengyang"},
+    {"role": "第一书记", "province": "province:zhejiang"},
+    {"limit": 1},
+    {"limit": 1, "offset": 1},
+    {"offset": 2},
+]
+
+
+@pytest.mark.parametrize("params", SHARED_EXPERT_FILTERS, ids=str)
+def test_shared_experts(client: httpx.Client, params: dict[str, Any]) -> None:
+    assert query(client, "shared-experts", params) == x.shared_experts(G, **params)
+
+
+def test_shared_experts_expectations_are_not_vacuous() -> None:
+    everyone = x.shared_experts(G)
+    assert everyone["total"] >= 2
+    assert 0 < x.shared_experts(G, role="第一书记")["total"] < everyone["total"]
+    assert x.shared_experts(G, village=QINXI)["total"] == 0, "陈建福 ties 芹溪村 alone"
+    assert x.shared_experts(G, province="province:zhejiang")["total"] == 0
+
+
+# -- alliance-tree ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("alliance", ALLIANCES)
+def test_alliance_tree(client: httpx.Client, alliance: str) -> None:
+    assert query(client, "alliance-tree", {"id": alliance}) == x.alliance_tree(G, alliance)
+
+
+def test_alliance_tree_reaches_enterprises_through_branch_villages(client: httpx.Client) -> None:
+    tree = query(client, "alliance-tree", {"id": "alliance:fujian.zhouning.lidun.qinxi-jitou-louping"})
+    chain = {
+        (b["id"], v["id"], p["id"], e["id"])
+        for b in tree["branches"]
+        for v in b["villages"]
+        for p in v["projects"]
+        for e in p["enterprises"]
+    }
+    assert chain == {
+        (
+            "branch:fujian.zhouning.lidun.louping.party-branch",
+            "village:fujian.zhouning.lidun.louping",
+            "project:fujian.zhouning.lidun.louping.agri-tourism",
+            TOURISM_COMPANY,
+        )
+    }
+
+
+def test_alliance_tree_of_a_non_alliance_is_404(client: httpx.Client) -> None:
+    assert client.get("/queries/alliance-tree", params={"id": QINXI}).status_code == 404
+
+
+# -- village-profile --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("village", VILLAGES)
+def test_village_profile(client: httpx.Client, village: str) -> None:
+    assert query(client, "village-profile", {"id": village}) == x.village_profile(G, village)
+
+
+def test_village_profile_of_a_non_village_is_404(client: httpx.Client) -> None:
+    assert client.get("/queries/village-profile", params={"id": ZHOUNING}).status_code == 404
+
+
+# -- neighborhood -----------------------------------------------------------------------------
+
+NEIGHBORHOODS: list[tuple[str, dict[str, Any]]] = [
+    (QINXI, {"depth": 1}),
+    (QINXI, {"depth": 2}),
+    (QINXI, {"depth": 3}),
+    (QINXI, {"depth": 3, "limit": 1000}),
+    (QINXI, {"depth": 2, "labels": ["Village", "Branch", "Alliance", "Project"]}),
+    (QINXI, {"depth": 3, "labels": ["Village", "Branch", "Alliance"]}),
+    (QINXI, {"depth": 2, "types": ["BASED_IN", "HAS_MEMBER", "HAS_PROJECT", "LEADS", "INVOLVES"]}),
+    (QINXI, {"depth": 3, "types": ["LOCATED_IN"]}),
+    (QINXI, {"depth": 2, "labels": ["Person", "Project"], "types": ["HAS_PROJECT", "LEADS"]}),
+    (QINXI, {"depth": 1, "limit": 3}),
+    (QINXI, {"depth": 2, "limit": 7}),
+    (QINXI, {"depth": 3, "limit": 25}),
+    (QINXI, {"depth": 3, "labels": ["Village", "Person", "Organization", "Project"], "limit": 4}),
+    (HANSHAN_ALLIANCE, {"depth": 1}),
+    (HANSHAN_ALLIANCE, {"depth": 2, "limit": 10}),
+    (HANSHAN_ALLIANCE, {"depth": 2, "labels": ["Village", "Branch", "Township"]}),
+    (ZHOUNING, {"depth": 1, "types": ["HAS_QUANTITY"]}),
+    (ZHOUNING, {"depth": 1, "types": ["HAS_QUANTITY", "LOCATED_IN"], "limit": 5}),
+    (CHI_LIBO, {"depth": 3, "types": ["HOLDS_POST", "HAS_MEMBER", "BASED_IN"]}),
+    ("industry:tea", {"depth": 2, "labels": ["Village", "Enterprise", "Township"], "limit": 6}),
+]
+
+
+def _neighborhood_id(case: tuple[str, dict[str, Any]]) -> str:
+    return f"{case[0]} {case[1]}"
+
+
+@pytest.mark.parametrize("case", NEIGHBORHOODS, ids=_neighborhood_id)
+def test_neighborhood(client: httpx.Client, case: tuple[str, dict[str, Any]]) -> None:
+    center, params = case
+    want = x.neighborhood(
+        G,
+        center,
+        depth=params["depth"],
+        labels=params.get("labels"),
+        types=params.get("types"),
+        limit=params.get("limit", 100),
+    )
+    query_string = {k: ",".join(v) if isinstance(v, list) else v for k, v in params.items()}
+    got = get(client, f"/entities/{center}/neighborhood", query_string)
+    assert got["center"] == want["center"]
+    assert got["total_nodes"] == want["total_nodes"]
+    assert got["truncated"] == want["truncated"]
+    assert got["cut"] == want["cut"]
+    assert got["nodes"] == want["nodes"], "kept: nearest first, then by id"
+    assert got["edges"] == want["edges"]
+    assert query(client, "neighborhood", {"id": center, **query_string}) == got
+
+
+def test_neighborhood_cases_cover_truncation_and_filters() -> None:
+    answers = [
+        x.neighborhood(
+            G, c, depth=p["depth"], labels=p.get("labels"), types=p.get("types"), limit=p.get("limit", 100)
+        )
+        for c, p in NEIGHBORHOODS
+    ]
+    assert any(a["truncated"] for a in answers) and any(not a["truncated"] for a in answers)
+    assert all(a["nodes"] for a in answers)
+    assert any(len(a["cut"]["by_label"]) > 1 for a in answers)
+
+
+def test_neighborhood_over_mentions_reaches_every_declared_entity(client: httpx.Client) -> None:
+    want = x.neighborhood(G, ZHOUNING_SOURCE, depth=1, types=["MENTIONS"], limit=1000)
+    got = get(client, f"/entities/{ZHOUNING_SOURCE}/neighborhood", {"types": "MENTIONS", "limit": 1000})
+    assert got["nodes"] == want["nodes"]
+    assert got["total_nodes"] == len(G.out(ZHOUNING_SOURCE, "MENTIONS")) and not got["truncated"]
+    keys = [(e["type"], e["start"], e["end"]) for e in got["edges"]]
+    assert keys == [(e["type"], e["start"], e["end"]) for e in want["edges"]]
+
+
+def test_neighborhood_over_mentions_keeps_each_quote(client: httpx.Client) -> None:
+    got = get(client, f"/entities/{ZHOUNING_SOURCE}/neighborhood", {"types": "MENTIONS", "limit": 1000})
+    want = x.neighborhood(G, ZHOUNING_SOURCE, depth=1, types=["MENTIONS"], limit=1000)
+    assert [e["evidence"] for e in got["edges"]] == [e["evidence"] for e in want["edges"]]
+
+
+# -- path -------------------------------------------------------------------------------------
+
+PATHS: list[tuple[str, str, dict[str, Any]]] = [
+    (QINXI, JITOU, {}),
+    (QINXI, SHOUZHANG, {}),
+    (CHEN_JIANFU, TOURISM_COMPANY, {}),
+    (ZHU_JUNPING, LIU_QIAN, {}),
+    (HANYAN, "enterprise:zhejiang.tiantai.huading-guoji-lvxingshe", {}),
+    (QINXI, "province:fujian", {"types": ["LOCATED_IN"]}),
+    (CHI_LIBO, "village:shanxi.fenyang.yudaohe.guchi", {}),
+    (QINXI, "village:shanxi.fenyang.yudaohe.guchi", {"max_depth": 6}),
+    (QINXI, "industry:tea", {"max_depth": 5}),
+    (QINXI, SHOUZHANG, {"max_depth": 1}),
+    (QINXI, "village:shanxi.fenyang.yudaohe.guchi", {"max_depth": 3}),
+    (QINXI, "province:fujian", {"types": ["BASED_IN", "HAS_MEMBER"], "max_depth": 6}),
+]
+
+
+def _path_id(case: tuple[str, str, dict[str, Any]]) -> str:
+    return f"{case[0]} {case[1]} {case[2]}"
+
+
+@pytest.mark.parametrize("case", PATHS, ids=_path_id)
+def test_path(client: httpx.Client, case: tuple[str, str, dict[str, Any]]) -> None:
+    source, target, params = case
+    types = params.get("types", x.DOMAIN_TYPES)
+    want = x.paths(G, source, target, max_depth=params.get("max_depth", 4), types=types)
+    query_string = {"source": source, "target": target}
+    query_string |= {k: ",".join(v) if isinstance(v, list) else v for k, v in params.items()}
+    got = get(client, "/paths", query_string)
+    assert got["source"] == G.ref(source) and got["target"] == G.ref(target)
+    ids = [[n["id"] for n in p["nodes"]] for p in got["paths"]]
+    assert ids == sorted(ids), "paths come ordered by their node ids"
+    actual = sorted(got["paths"], key=x.path_order)
+    if len(want) <= 10:
+        assert actual == want
+    else:  # more shortest paths than the default limit: any 10 of them
+        assert len(actual) == 10 and all(p in want for p in actual)
+    for p in actual:
+        assert p["length"] == len(p["edges"]) == len(p["nodes"]) - 1
+    assert query(client, "path", query_string) == got
+
+
+def test_path_cases_cover_found_and_not_found() -> None:
+    found = [
+        x.shortest_paths(G, s, t, max_depth=p.get("max_depth", 4), types=p.get("types", x.DOMAIN_TYPES))
+        for s, t, p in PATHS
+    ]
+    assert sum(1 for f in found if not f) >= 2, "pairs with no path within max_depth"
+    assert any(len(f) > 1 for f in found), "pairs with several shortest paths"
+    assert all(len(f) <= 10 for f in found)
+
+
+# -- enterprise-reach -------------------------------------------------------------------------
+
+ENTERPRISE_KINDS = sorted({G.nodes[e].kind for e in ENTERPRISES})
+ENTERPRISE_FILTERS: list[dict[str, Any]] = [
+    {},
+    *({"id": e} for e in ENTERPRISES),
+    *({"kind": k} for k in ENTERPRISE_KINDS),
+    {"kind": "other"},
+    {"id": TOURISM_COMPANY, "kind": "cooperative"},
+    {"limit": 3, "offset": 2},
+    {"limit": 4, "offset": 8},
+]
+
+
+@pytest.mark.parametrize("params", ENTERPRISE_FILTERS, ids=str)
+def test_enterprise_reach(client: httpx.Client, params: dict[str, Any]) -> None:
+    assert query(client, "enterprise-reach", params) == x.enterprise_reach(G, **params)
+
+
+# -- multi-village-people ---------------------------------------------------------------------
+
+MULTI_VILLAGE: list[dict[str, Any]] = [
+    {},
+    {"min_villages": 3},
+    {"min_villages": 4},
+    {"min_villages": 5},
+    {"limit": 1, "offset": 1},
+    {"min_villages": 3, "limit": 2, "offset": 2},
+]
+
+
+@pytest.mark.parametrize("params", MULTI_VILLAGE, ids=str)
+def test_multi_village_people(client: httpx.Client, params: dict[str, Any]) -> None:
+    assert query(client, "multi-village-people", params) == x.multi_village_people(G, **params)
+
+
+def test_multi_village_people_counts_alliance_posts() -> None:
+    people = {i["person"]["id"]: i for i in x.multi_village_people(G)["items"]}
+    assert {t["via"]["id"] for t in people[CHI_LIBO]["villages"]} == {
+        "alliance:shanxi.fenyang.yudaohe.wanbaoshan"
+    }
+    assert x.multi_village_people(G, min_villages=4)["total"] < x.multi_village_people(G)["total"]
+
+
+# -- industry-clusters ------------------------------------------------------------------------
+
+INDUSTRY_FILTERS: list[dict[str, Any]] = [
+    {},
+    {"min_villages": 3},
+    {"min_villages": 5},
+    {"min_villages": 1000},
+    *({"industry": i} for i in INDUSTRIES),
+    {"industry": "industry:tea", "min_villages": 4},
+    {"limit": 2, "offset": 1},
+]
+
+
+@pytest.mark.parametrize("params", INDUSTRY_FILTERS, ids=str)
+def test_industry_clusters(client: httpx.Client, params: dict[str, Any]) -> None:
+    assert query(client, "industry-clusters", params) == x.industry_clusters(G, **params)
+
+
+def test_industry_clusters_cross_provinces_and_use_projects() -> None:
+    clusters = x.industry_clusters(G)["items"]
+    assert any(c["provinces"] > 1 for c in clusters)
+    assert any(v["via"] == "project" for c in clusters for v in c["villages"])
+
+
+# -- practices --------------------------------------------------------------------------------
+
+PRACTICE_FILTERS: list[dict[str, Any]] = [
+    {},
+    {"limit": 500},
+    {"limit": 10, "offset": 40},
+    {"limit": 10, "offset": len(PRACTICES) - 4},
+    {"offset": len(PRACTICES) + 5},
+    *({"kind": k} for k in ("mechanism", "model", "campaign", "policy")),
+    {"kind": "mechanism", "limit": 5, "offset": 5},
+    {"id": "practice:joint-village-party-building"},
+    {"id": PRACTICES[-1], "kind": "nonsense"},
+]
+
+
+@pytest.mark.parametrize("params", PRACTICE_FILTERS, ids=str)
+def test_practices(client: httpx.Client, params: dict[str, Any]) -> None:
+    assert query(client, "practices", params) == x.practices(G, **params)
+
+
+@pytest.mark.parametrize("practice", PRACTICES)
+def test_each_practice(client: httpx.Client, practice: str) -> None:
+    assert query(client, "practices", {"id": practice}) == x.practices(G, id=practice)
+
+
+# -- overview ---------------------------------------------------------------------------------
+
+
+def test_overview_labels_and_relationship_types(client: httpx.Client) -> None:
+    body, want = query(client, "overview"), x.overview(G)
+    assert body["labels"] == want["labels"]
+    assert body["relationships"] == want["relationships"]
+    assert body["relationships"]["MENTIONS"] == sum(len(n.mentions) for n in G.nodes.values())
+    assert body["relationships"]["HAS_QUANTITY"] == len(G.ids("Quantity"))
+
+
+def test_overview_sources(client: httpx.Client) -> None:
+    assert query(client, "overview")["sources"] == x.overview(G)["sources"]
+
+
+def test_overview_counties(client: httpx.Client) -> None:
+    # Nothing lies more than REGION_HOPS LOCATED_IN hops below a county, so both readings agree.
+    assert x.overview(G)["counties"] == x.overview(G, any_depth=True)["counties"]
+    assert query(client, "overview")["counties"] == x.overview(G, any_depth=True)["counties"]
+
+
+def test_overview_province_villages(client: httpx.Client) -> None:
+    got = [{k: v for k, v in r.items() if k != "entities"} for r in query(client, "overview")["provinces"]]
+    want = [
+        {k: v for k, v in r.items() if k != "entities"} for r in x.overview(G, any_depth=True)["provinces"]
+    ]
+    assert got == want
+
+
+def test_overview_province_entities(client: httpx.Client) -> None:
+    assert query(client, "overview")["provinces"] == x.overview(G, any_depth=True)["provinces"]
+
+
+# -- search -----------------------------------------------------------------------------------
+
+SEARCHES: list[dict[str, Any]] = [
+    {"q": "寒巖"},
+    {"q": "寒岩村"},
+    {"q": "寒巖村", "label": "Village"},
+    {"q": "hanyan"},
+    {"q": "han yan cun"},
+    {"q": "HanYan"},
+    {"q": "hyc"},
+    {"q": "芹溪"},
+    {"q": "qinxi"},
+    {"q": "ｑｉｎｘｉ"},
+    {"q": "qx"},
+    {"q": "天臺"},
+    {"q": "龍溪鄉"},
+    {"q": "联村"},
+    {"q": "联村", "label": "Alliance"},
+    {"q": "联村", "label": "Practice"},
+    {"q": "dang jian", "label": "Practice", "limit": 3, "offset": 2},
+    {"q": "茶"},
+    {"q": "cha", "label": "Industry"},
+    {"q": "村", "label": "Village", "limit": 5},
+    {"q": "村", "label": "Village", "limit": 5, "offset": 20},
+    {"q": "党建", "limit": 100},
+    {"q": "dangjian", "limit": 7, "offset": 7},
+    {"q": "周宁"},
+    {"q": "zn", "label": "County"},
+    {"q": "第一书记"},
+    {"q": "联建村数", "label": "Quantity"},
+    {"q": "乡村振兴", "label": "Source"},
+    {"q": "xyz-no-such-name"},
+]
+
+
+@pytest.mark.parametrize("params", SEARCHES, ids=str)
+def test_search(client: httpx.Client, params: dict[str, Any]) -> None:
+    want = x.search(G, **params)
+    assert get(client, "/search", params) == want
+    assert query(client, "search", params) == want
+
+
+def test_search_traditional_input_finds_the_simplified_name_first(client: httpx.Client) -> None:
+    body = get(client, "/search", {"q": "寒巖"})
+    assert body["items"][0]["id"] == HANYAN and body["items"][0]["name"] == "寒岩村"
+    assert body["items"][0]["match"] == "exact"
+
+
+def test_search_hit_set_is_every_node_whose_key_contains_the_query() -> None:
+    for params in SEARCHES:
+        q, label = params["q"], params.get("label")
+        hits = {h["id"] for h in x.search_hits(G, q, label=label)}
+        keys = {n.id for n in G.nodes.values() if fold(q) in n.search and label in (None, n.label)}
+        assert hits == keys
+    assert x.search(G, "村", label="Village", limit=5)["total"] == len(VILLAGES)
+    assert {h["id"] for h in x.search_hits(G, "hyc")} >= {HANYAN}
+    assert {h["id"] for h in x.search_hits(G, "qx")} >= {QINXI}
+
+
+# -- entity -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("node", sorted(G.nodes))
+def test_entity(client: httpx.Client, node: str) -> None:
+    assert get(client, f"/entities/{node}") == x.entity(G, node)
+
+
+@pytest.mark.parametrize("node", [QINXI, CHI_LIBO, ZHOUNING, "industry:rural-tourism", ZHOUNING_SOURCE])
+def test_entity_from_the_catalog_route(client: httpx.Client, node: str) -> None:
+    assert query(client, "entity", {"id": node}) == x.entity(G, node)
+
+
+ENTITY_PAGES: list[tuple[str, dict[str, int]]] = [
+    (ZHOUNING, {"limit": 5}),
+    (ZHOUNING, {"limit": 5, "offset": 5}),
+    (ZHOUNING, {"limit": 7, "offset": 30}),
+    (ZHOUNING, {"offset": 1000}),
+    ("industry:tea", {"limit": 3, "offset": 2}),
+    (QINXI, {"limit": 1, "offset": 0}),
+]
+
+
+@pytest.mark.parametrize("case", ENTITY_PAGES, ids=str)
+def test_entity_relationships_page(client: httpx.Client, case: tuple[str, dict[str, int]]) -> None:
+    node, params = case
+    want = x.entity(G, node, **params)
+    assert get(client, f"/entities/{node}", params) == want
+    assert query(client, "entity", {"id": node, **params}) == want
+
+
+def test_entity_of_a_shared_node_has_every_source() -> None:
+    tourism = x.entity(G, "industry:rural-tourism")
+    assert len(tourism["provenance"]) == 5
+    assert "鄉村旅游" in tourism["properties"]["aliases"]
+    relationships = x.entity(G, ZHOUNING)["relationships"]
+    assert {r["direction"] for r in relationships["items"]} == {"in", "out"}
+    assert 5 + 7 < relationships["total"] < 200, "the pages tested above hold full and partial pages"
