@@ -20,7 +20,7 @@ from graph.schema import apply_schema
 from graph.settings import get_settings
 from loaders.casefile import CaseValidationError, discover, validate_cases
 from loaders.facts import SourcePlan
-from loaders.load import collect_facts, load, load_if_empty, total_batches
+from loaders.load import SourceLoadError, collect_facts, load, load_if_empty, total_batches
 from queries import CATALOG
 from queries.catalog import NotFound, UnknownQuery
 
@@ -98,9 +98,15 @@ def cmd_load(args: argparse.Namespace) -> int:
     if args.dry_run:
         _print_plans(load(driver, settings, facts, dry_run=True), dry_run=True, verbose=True)
         return 0
-    with Progress(transient=True) as progress:
-        task = progress.add_task("loading", total=total_batches(settings, facts))
-        plans = load(driver, settings, facts, on_batch=lambda n: progress.advance(task, n))
+    try:
+        with Progress(transient=True) as progress:
+            task = progress.add_task("loading", total=total_batches(settings, facts))
+            plans = load(driver, settings, facts, on_batch=lambda n: progress.advance(task, n))
+    except SourceLoadError as exc:
+        if exc.loaded:
+            _print_plans(exc.loaded, dry_run=False, verbose=args.verbose)
+        print(f"ruralkg: {exc}", file=sys.stderr)
+        return 1
     _print_plans(plans, dry_run=False, verbose=args.verbose)
     return 0
 

@@ -59,8 +59,9 @@ class SourceFacts:
     relations: dict[tuple[str, str, str], RelationFact] = field(default_factory=dict)
 
     def source_props(self) -> dict[str, Any]:
+        """The Source node's properties but its date, which is written as a Cypher date."""
         assert self.source is not None
-        props = self.source.model_dump(exclude={"id"}, mode="json")
+        props = self.source.model_dump(exclude={"id", "date"}, mode="json")
         props["name"] = self.source.title
         return props
 

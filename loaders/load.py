@@ -6,12 +6,24 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from neo4j import Driver
+from neo4j.exceptions import Neo4jError
 
 from graph.schema import apply_schema
 from graph.settings import Settings
 from loaders.casefile import discover, validate_cases
 from loaders.facts import SourceFacts, SourcePlan, facts_of, removal_of
 from loaders.writer import OnBatch, SourceWriter, batch_count, loaded_sources
+
+
+class SourceLoadError(RuntimeError):
+    """The graph refused a source; that source is as it was, the ones before it are loaded."""
+
+    def __init__(self, source_id: str, cause: Neo4jError, loaded: list[SourcePlan]) -> None:
+        self.source_id, self.loaded = source_id, loaded
+        super().__init__(
+            f"{source_id}: the graph refused it, nothing of it was written "
+            f"({cause.code or type(cause).__name__}: {cause.message or cause})"
+        )
 
 
 def collect_facts(
@@ -46,7 +58,13 @@ def load(
     if dry_run:
         return [writer.plan(f) for f in facts]
     apply_schema(driver, settings)
-    return [writer.sync(f) for f in facts]
+    plans = []
+    for f in facts:
+        try:
+            plans.append(writer.sync(f))
+        except Neo4jError as exc:
+            raise SourceLoadError(f.source_id, exc, plans) from exc
+    return plans
 
 
 def load_if_empty(driver: Driver, settings: Settings) -> list[SourcePlan]:

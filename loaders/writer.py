@@ -151,8 +151,7 @@ class SourceWriter:
             tx.run(DELETE_SOURCE, source=src).consume()
             return p
         date = facts.source.date.isoformat() if facts.source.date else None
-        props = {k: v for k, v in facts.source_props().items() if k != "date"}
-        tx.run(MERGE_SOURCE, source=src, props=props, date=date).consume()
+        tx.run(MERGE_SOURCE, source=src, props=facts.source_props(), date=date).consume()
 
         by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for e in facts.entities.values():
@@ -169,7 +168,8 @@ class SourceWriter:
             if by_type.get(rel_type):
                 self._run_batches(tx, MERGE_RELATIONS.format(type=rel_type), by_type[rel_type], source=src)
 
-        surviving = [i for i in p.stale_entity_ids if i not in set(p.orphaned)]
+        orphaned = set(p.orphaned)
+        surviving = [i for i in p.stale_entity_ids if i not in orphaned]
         self._refresh_derived(tx, [*facts.entities, *surviving, src])
         return p
 

@@ -59,3 +59,14 @@ def test_load_with_bad_file_exits_1_and_writes_nothing(
 
     check = run_cli(graph_settings, "check", cases_dir=data)
     assert check.returncode == 1 and "2022-08-45" not in check.stdout
+
+
+def test_load_names_the_source_the_graph_refuses(clean_graph: Driver, graph_settings: Settings) -> None:
+    clean_graph.execute_query(
+        "CREATE (:Entity:Industry {id: 'village:fujian.zhouning.lidun.qinxi', name: '手工'})",
+        database_=graph_settings.neo4j_database,
+    )
+    out = run_cli(graph_settings, "load")
+    assert out.returncode == 1
+    assert "source:2022-08-15.zhouning: the graph refused it, nothing of it was written" in out.stderr
+    assert "source:2020-07-08.tiantai-longxi" in out.stdout, "the sources loaded before it are reported"

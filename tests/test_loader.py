@@ -13,7 +13,7 @@ from neo4j import Driver
 from graph.settings import Settings
 from graph.text import search_key
 from loaders.casefile import CaseValidationError
-from loaders.load import collect_facts, load
+from loaders.load import SourceLoadError, collect_facts, load
 from tests.graphdump import edges_by_key, mentions, nodes_by_id, snapshot
 
 REPO = Path(__file__).resolve().parent.parent
@@ -259,3 +259,26 @@ def test_invalid_files_write_nothing_and_report_everything(
         _load(clean_graph, settings)
     assert len(info.value.errors) == 3
     assert snapshot(clean_graph, settings) == before
+
+
+def test_a_source_the_graph_refuses_is_named_and_left_as_it_was(
+    clean_graph: Driver, graph_settings: Settings
+) -> None:
+    settings = _settings_for(graph_settings, DATA)
+    db = settings.neo4j_database
+    # A node made by hand with a village's id but another label: the loader's MERGE does not
+    # match it and the graph-wide id constraint refuses a second node with that id.
+    clean_graph.execute_query(
+        "CREATE (:Entity:Industry {id: 'village:fujian.zhouning.lidun.qinxi', name: '手工'})", database_=db
+    )
+    first = DATA / "cases" / "2020-tiantai.yaml"
+    before = snapshot(clean_graph, settings)
+    with pytest.raises(SourceLoadError) as info:
+        load(clean_graph, settings, collect_facts(settings, [first, ZHOUNING]))
+    assert info.value.source_id == "source:2022-08-15.zhouning"
+    assert "nothing of it was written" in str(info.value)
+    assert [p.source_id for p in info.value.loaded] == ["source:2020-07-08.tiantai-longxi"]
+    nodes = nodes_by_id(clean_graph, settings)
+    assert "source:2020-07-08.tiantai-longxi" in nodes and "source:2022-08-15.zhouning" not in nodes
+    assert not [i for i in nodes if i.startswith("person:fujian")]
+    assert before != snapshot(clean_graph, settings)
