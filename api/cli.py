@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from neo4j import Driver
 from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import Progress
@@ -17,26 +18,27 @@ from rich.table import Table
 from graph.connection import GraphUnavailable, connect, session
 from graph.local_server import LocalServer, LocalServerError, describe, serving
 from graph.schema import apply_schema
-from graph.settings import get_settings
-from loaders.casefile import CaseValidationError, discover, validate_cases
+from graph.settings import Settings, get_settings
+from loaders.casefile import CaseValidationError
 from loaders.facts import SourcePlan
-from loaders.load import SourceLoadError, collect_facts, load, load_if_empty, total_batches
-from queries import CATALOG
-from queries.catalog import NotFound, UnknownQuery
+from loaders.load import (
+    SourceLoadError,
+    collect_facts,
+    curated_cases,
+    load,
+    load_if_empty,
+    total_batches,
+)
+from queries import CATALOG, get_entry, run
+from queries.catalog import NotFound, UnknownQuery, params_from_strings
+from queries.output import render
 
 Handler = Callable[[argparse.Namespace], int]
 
 
-def _case_paths(given: Sequence[Path]) -> tuple[list[Path], list[Path]]:
-    """The files asked for (default: all curated files) and all curated files, for consistency checks."""
-    everything = discover([get_settings().cases_dir])
-    return (discover(given) if given else everything), everything
-
-
 def cmd_check(args: argparse.Namespace) -> int:
-    paths, context = _case_paths(args.paths)
     try:
-        cases = validate_cases(paths, context=context)
+        cases = curated_cases(get_settings(), args.paths)
     except CaseValidationError as exc:
         print(exc, file=sys.stderr)
         return 1
@@ -137,16 +139,22 @@ def cmd_server_status(args: argparse.Namespace) -> int:
     return 0 if LocalServer(get_settings()).running() else 3
 
 
+def _ready_graph(settings: Settings) -> Driver:
+    """The driver, with the schema applied and the curated data loaded if the graph is empty."""
+    driver = connect(settings)
+    apply_schema(driver, settings)
+    if plans := load_if_empty(driver, settings):
+        print(f"loaded {len(plans)} curated sources into the empty graph")
+    return driver
+
+
 def cmd_server_run(args: argparse.Namespace) -> int:
     """Foreground: the local server until Ctrl-C, then stopped (if this command started it)."""
     _local_only()
     settings = get_settings()
     # Ctrl-C may land at any point, even before the wait: it always means a clean stop.
     with contextlib.suppress(KeyboardInterrupt), serving(settings):
-        driver = connect(settings)
-        apply_schema(driver, settings)
-        if plans := load_if_empty(driver, settings):
-            print(f"loaded {len(plans)} curated sources into the empty graph")
+        driver = _ready_graph(settings)
         echo = driver.execute_query("RETURN $name AS name", name="芹溪村").records[0]["name"]
         print(describe(settings))
         print(f"round trip through the driver: {echo}")
@@ -157,6 +165,7 @@ def cmd_server_run(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     """The API; on the local server (started or reused), with the curated data if it was empty."""
+    # FastAPI and uvicorn are loaded only by the command that serves.
     import uvicorn
 
     from api.app import create_app
@@ -164,10 +173,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     settings = get_settings()
     local = serving(settings) if settings.uses_local_server else contextlib.nullcontext()
     with contextlib.suppress(KeyboardInterrupt), local:
-        driver = connect(settings)
-        apply_schema(driver, settings)
-        if plans := load_if_empty(driver, settings):
-            print(f"loaded {len(plans)} curated sources into the empty graph")
+        _ready_graph(settings)
         if settings.uses_local_server:
             print(describe(settings))
         print(f"API: http://{args.host}:{args.port}  (OpenAPI at /docs)", flush=True)
@@ -176,10 +182,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_query(args: argparse.Namespace) -> int:
-    from queries import get_entry, run
-    from queries.catalog import params_from_strings
-    from queries.output import render
-
     entry = get_entry(args.name)
     given: dict[str, list[str]] = {}
     for pair in args.param:

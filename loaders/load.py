@@ -10,7 +10,7 @@ from neo4j.exceptions import Neo4jError
 
 from graph.schema import apply_schema
 from graph.settings import Settings
-from loaders.casefile import discover, validate_cases
+from loaders.casefile import CaseFile, discover, validate_cases
 from loaders.facts import SourceFacts, SourcePlan, facts_of, removal_of
 from loaders.writer import OnBatch, SourceWriter, batch_count, loaded_sources
 
@@ -26,6 +26,13 @@ class SourceLoadError(RuntimeError):
         )
 
 
+def curated_cases(settings: Settings, paths: Sequence[Path] = ()) -> list[CaseFile]:
+    """The files asked for (default: every curated file), validated together with every curated
+    file so that shared entities are checked for agreement. Raises CaseValidationError."""
+    everything = discover([settings.cases_dir])
+    return validate_cases(discover(paths) if paths else everything, context=everything)
+
+
 def collect_facts(
     settings: Settings, paths: Sequence[Path] = (), *, driver: Driver | None = None, prune: bool = False
 ) -> list[SourceFacts]:
@@ -36,8 +43,7 @@ def collect_facts(
     """
     if prune and (paths or driver is None):
         raise ValueError("pruning compares every curated file with the graph: give no paths, and a driver")
-    everything = discover([settings.cases_dir])
-    cases = validate_cases(discover(paths) if paths else everything, context=everything)
+    cases = curated_cases(settings, paths)
     facts = [facts_of(case) for case in cases]
     if prune and driver is not None:
         on_file = {case.source.id for case in cases}
