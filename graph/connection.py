@@ -8,6 +8,7 @@ the local server (started, detached, if it is not running yet).
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 from dataclasses import dataclass
 from typing import Any
@@ -20,6 +21,7 @@ from graph.local_server import USERNAME, LocalServer
 from graph.settings import Settings, get_settings, redact_uri
 
 USER_AGENT = "ruralkg/0.1"
+log = logging.getLogger("ruralkg")
 
 
 class GraphUnavailable(RuntimeError):
@@ -51,6 +53,12 @@ def resolve_target(settings: Settings, *, start_local: bool = True) -> Target:
                 "start it with `ruralkg server start`, or set NEO4J_URI"
             )
         state, _ = server.start()
+        log.warning(
+            "started the local graph server at %s (data in %s); it keeps running: "
+            "`ruralkg server stop` stops it",
+            state.uri,
+            server.root,
+        )
     return Target(state.uri, (USERNAME, state.password), settings.neo4j_database, local=True)
 
 
