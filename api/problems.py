@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from graph.connection import GraphUnavailable
-from queries.catalog import NotFound, UnknownQuery
+from queries.catalog import CATALOG, NotFound, UnknownQuery
 
 log = logging.getLogger("ruralkg.api")
 PROBLEM = "application/problem+json"
@@ -66,8 +66,6 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(UnknownQuery)
     async def _unknown_query(request: Request, exc: UnknownQuery) -> JSONResponse:
-        from queries.catalog import CATALOG
-
         return problem(404, "Unknown query", f"no query named {exc.args[0]!r}", known=sorted(CATALOG))
 
     @app.exception_handler(StarletteHTTPException)
