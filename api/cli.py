@@ -142,9 +142,10 @@ def cmd_server_status(args: argparse.Namespace) -> int:
 def _ready_graph(settings: Settings) -> Driver:
     """The driver, with the schema applied and the curated data loaded if the graph is empty."""
     driver = connect(settings)
-    apply_schema(driver, settings)
-    if plans := load_if_empty(driver, settings):
+    if plans := load_if_empty(driver, settings):  # loading applies the schema first
         print(f"loaded {len(plans)} curated sources into the empty graph")
+    else:
+        apply_schema(driver, settings)
     return driver
 
 

@@ -34,7 +34,6 @@ LABEL_PREFIXES: dict[str, str] = {
     "Quantity": "quantity",
 }
 LABELS: tuple[str, ...] = tuple(LABEL_PREFIXES)
-REGION_LABELS: tuple[str, ...] = ("Province", "City", "County", "Township")
 
 ID_PATTERN = re.compile(r"^[a-z]+:[a-z0-9]+(?:[.\-][a-z0-9]+)*$")
 

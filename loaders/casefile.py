@@ -65,10 +65,6 @@ class CaseFile:
     relations: list[Relation] = field(default_factory=list)
     quantities: list[Quantity] = field(default_factory=list)
 
-    @property
-    def entity_labels(self) -> dict[str, str]:
-        return {e.id: e.label for e in self.entities}
-
 
 def _line_map(node: yaml.Node, path: Path_ = (), out: dict[Path_, int] | None = None) -> dict[Path_, int]:
     """Line number (1-based) of every mapping value and sequence item, keyed by its path."""
@@ -79,7 +75,6 @@ def _line_map(node: yaml.Node, path: Path_ = (), out: dict[Path_, int] | None = 
             key = key_node.value
             out[(*path, key)] = key_node.start_mark.line + 1
             _line_map(value_node, (*path, key), out)
-            out[(*path, key)] = key_node.start_mark.line + 1
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _line_map(item, (*path, i), out)
