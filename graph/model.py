@@ -143,6 +143,9 @@ class _EntityBase(_Strict):
     aliases: tuple[str, ...] = Field((), description="other names: short forms, the source's own form")
     name_en: str | None = None
     description: str | None = Field(None, max_length=300)
+    group_size: int | None = Field(
+        None, ge=2, description="the node stands for a group of this many (21 dam branches as one node)"
+    )
     evidence: Evidence
 
     @model_validator(mode="after")
@@ -293,13 +296,16 @@ class Quantity(_Strict):
     measure: str = Field(
         min_length=2, description="what is measured, in Chinese: 游客接待量, 集体经济收入 ..."
     )
-    value: float
+    value: float | None = Field(None, description="the number the article gives; absent for a range")
+    min: float | None = Field(None, description="a range's lower end (1-2人 is 1; 数十次 is 20)")
+    max: float | None = Field(None, description="a range's upper end (1-2人 is 2; 数十次 is 90)")
     unit: str = Field(
         description="base unit, never scaled: 元 (2000多万元 is 20000000 元), 人次, 亩, 个, 名, %"
     )
     year: int | None = Field(None, ge=1949, le=2100)
-    qualifier: Literal["exact", "over", "about", "under"] = Field(
-        "exact", description="over for 余/多/以上, about for 约/近, under for 以下/不到"
+    qualifier: Literal["exact", "over", "about", "under", "range"] = Field(
+        "exact",
+        description="over for 余/多/以上, about for 约/近, under for 以下/不到, range for 1-2 or 数十",
     )
     evidence: Evidence
 
@@ -307,3 +313,14 @@ class Quantity(_Strict):
     @classmethod
     def _id(cls, v: str) -> str:
         return _check_id(v, "Quantity")
+
+    @model_validator(mode="after")
+    def _value_or_range(self) -> Quantity:
+        if self.qualifier == "range":
+            if self.value is not None or self.min is None or self.max is None:
+                raise ValueError("a range gives `min` and `max`, not `value`")
+            if self.min >= self.max:
+                raise ValueError(f"a range's `min` ({self.min}) must be below its `max` ({self.max})")
+        elif self.value is None or self.min is not None or self.max is not None:
+            raise ValueError(f"a {self.qualifier!r} quantity gives `value`; `min` and `max` are a range's")
+        return self

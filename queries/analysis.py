@@ -229,10 +229,12 @@ class PersonTie(Ref):
 class QuantityOut(BaseModel):
     id: str
     measure: str
-    value: float
+    value: float | None = Field(None, description="absent for a range")
+    min: float | None = Field(None, description="a range's lower end")
+    max: float | None = Field(None, description="a range's upper end")
     unit: str
     year: int | None = None
-    qualifier: str
+    qualifier: str = Field(description="exact, over, about, under or range")
 
 
 class VillageProfile(Ref):
@@ -275,7 +277,8 @@ RETURN v {{.*}} AS props, regions,
     + {_posts_via("(b:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v)", "b")} AS alliance_people,
   [(v)-[:IN_INDUSTRY]->(i:Industry) | {ref("i")}] AS industries,
   [(v)-[:USES_PRACTICE]->(x:Practice) | {ref("x")}] AS practices,
-  [(v)-[:HAS_QUANTITY]->(q:Quantity) | q {{.id, .measure, .value, .unit, .year, .qualifier}}] AS quantities,
+  [(v)-[:HAS_QUANTITY]->(q:Quantity)
+    | q {{.id, .measure, .value, .min, .max, .unit, .year, .qualifier}}] AS quantities,
   [(s:Source)-[m:MENTIONS]->(v) | {source_ref("s", quote="m.evidence")}]
     AS sources
 """

@@ -179,7 +179,8 @@ class Graph:
             year = q.get("year")
             attributes = {
                 "measure": q["measure"],
-                "value": float(q["value"]),
+                # A range (qualifier range) gives min and max instead of a value.
+                **{k: float(q[k]) for k in ("value", "min", "max") if q.get(k) is not None},
                 "unit": q["unit"],
                 "year": year,
                 "qualifier": q.get("qualifier") or "exact",
@@ -416,7 +417,9 @@ def _quantity(g: Graph, quantity: str) -> JSON:
     return {
         "id": quantity,
         "measure": a["measure"],
-        "value": a["value"],
+        "value": a.get("value"),
+        "min": a.get("min"),
+        "max": a.get("max"),
         "unit": a["unit"],
         "year": a.get("year"),
         "qualifier": a["qualifier"],
