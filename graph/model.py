@@ -75,7 +75,21 @@ RELATIONSHIPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("Alliance", "Branch", "Project", "Enterprise", "Organization", "Practice"),
     ),
     "EVOLVED_FROM": (("Alliance", "Enterprise", "Organization"), ("Alliance", "Enterprise", "Organization")),
-    "PART_OF": (("Organization", "Branch"), ("Organization", "Township", "County", "City", "Province")),
+    "PART_OF": (
+        ("Organization", "Branch", "Project"),
+        ("Organization", "Project", "Township", "County", "City", "Province"),
+    ),
+    # 引进: an actor brought an enterprise, industry or project in from outside (the alliance
+    # introduced 华顶国际旅行社); the enterprise does not thereby support the alliance.
+    "INTRODUCED": (
+        (*_ACTORS, "Person"),
+        ("Enterprise", "Industry", "Project", "Organization"),
+    ),
+    # 异地取经, 考察学习: went elsewhere to learn (陈建福 went to 泉州 to learn rabbit breeding).
+    "LEARNED_FROM": (
+        (*_ACTORS, "Person"),
+        ("Village", "Township", "County", "City", "Province", "Organization", "Enterprise"),
+    ),
 }
 GENERATED_RELATIONSHIPS: dict[str, str] = {
     "MENTIONS": "Source -> any entity, carrying the evidence quote (written by the loader)",
