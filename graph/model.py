@@ -60,7 +60,8 @@ RELATIONSHIPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("Alliance", "Enterprise", "Organization"),
         ("Branch", "Village", "Enterprise", "Organization", "Alliance"),
     ),
-    "BASED_IN": (("Branch",), ("Village", "Enterprise", "Organization", "Township", "County")),
+    # A Project end: 江口's dam branches sit in the industrial dams (产业大坝), not the county.
+    "BASED_IN": (("Branch",), ("Village", "Enterprise", "Organization", "Project", "Township", "County")),
     "HAS_PROJECT": (("Village", "Township", "County", "Alliance"), ("Project",)),
     "LEADS": (("Alliance", "Branch", "Organization", "Enterprise", "Person", "Village"), ("Project",)),
     "INVOLVES": (("Project",), ("Enterprise", "Organization")),
