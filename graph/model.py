@@ -86,6 +86,8 @@ RELATIONSHIPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         (*_ACTORS, "Person"),
         ("Enterprise", "Industry", "Project", "Organization"),
     ),
+    # A memorial site and the person it remembers (袁任远故居 -> 袁任远).
+    "COMMEMORATES": (("Project",), ("Person",)),
     # 异地取经, 考察学习: went elsewhere to learn (陈建福 went to 泉州 to learn rabbit breeding).
     "LEARNED_FROM": (
         (*_ACTORS, "Person"),

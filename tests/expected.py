@@ -31,7 +31,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 DOMAIN_TYPES: tuple[str, ...] = (
     "LOCATED_IN", "HAS_MEMBER", "BASED_IN", "HAS_PROJECT", "LEADS", "INVOLVES", "DISPATCHED_TO",
     "HOLDS_POST", "ADVISES", "IN_INDUSTRY", "USES_PRACTICE", "SUPPORTS", "FOUNDED", "EVOLVED_FROM",
-    "PART_OF", "INTRODUCED", "LEARNED_FROM",
+    "PART_OF", "INTRODUCED", "COMMEMORATES", "LEARNED_FROM",
 )  # fmt: skip
 GENERATED_TYPES: tuple[str, ...] = ("MENTIONS", "HAS_QUANTITY")
 RELATION_FIELDS = ("role", "level", "since", "note")
