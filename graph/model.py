@@ -63,7 +63,8 @@ RELATIONSHIPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     # A Project end: 江口's dam branches sit in the industrial dams (产业大坝), not the county.
     "BASED_IN": (("Branch",), ("Village", "Enterprise", "Organization", "Project", "Township", "County")),
     "HAS_PROJECT": (("Village", "Township", "County", "Alliance"), ("Project",)),
-    "LEADS": (("Alliance", "Branch", "Organization", "Enterprise", "Person", "Village"), ("Project",)),
+    # An Enterprise end: 汾阳's economic union is led by (由...领导) the 联村党总支.
+    "LEADS": (("Alliance", "Branch", "Organization", "Enterprise", "Person", "Village"), ("Project", "Enterprise")),
     "INVOLVES": (("Project",), ("Enterprise", "Organization")),
     "DISPATCHED_TO": (("Person",), ("Village", "Township", "County", "Enterprise", "Alliance")),
     "HOLDS_POST": (("Person",), ("Alliance", "Branch", "Organization", "Enterprise", "Village")),
@@ -76,8 +77,9 @@ RELATIONSHIPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("Alliance", "Branch", "Project", "Enterprise", "Organization", "Practice"),
     ),
     "EVOLVED_FROM": (("Alliance", "Enterprise", "Organization"), ("Alliance", "Enterprise", "Organization")),
+    # Village -> Project: 汾阳's joint villages lie within the 万宝山 scenic area (not a region).
     "PART_OF": (
-        ("Organization", "Branch", "Project"),
+        ("Organization", "Branch", "Project", "Village"),
         ("Organization", "Project", "Township", "County", "City", "Province"),
     ),
     # 引进: an actor brought an enterprise, industry or project in from outside (the alliance
