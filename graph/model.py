@@ -64,7 +64,10 @@ RELATIONSHIPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "BASED_IN": (("Branch",), ("Village", "Enterprise", "Organization", "Project", "Township", "County")),
     "HAS_PROJECT": (("Village", "Township", "County", "Alliance"), ("Project",)),
     # An Enterprise end: 汾阳's economic union is led by (由...领导) the 联村党总支.
-    "LEADS": (("Alliance", "Branch", "Organization", "Enterprise", "Person", "Village"), ("Project", "Enterprise")),
+    "LEADS": (
+        ("Alliance", "Branch", "Organization", "Enterprise", "Person", "Village"),
+        ("Project", "Enterprise"),
+    ),
     "INVOLVES": (("Project",), ("Enterprise", "Organization")),
     "DISPATCHED_TO": (("Person",), ("Village", "Township", "County", "Enterprise", "Alliance")),
     "HOLDS_POST": (("Person",), ("Alliance", "Branch", "Organization", "Enterprise", "Village")),
