@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import random
+import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -99,6 +100,7 @@ _EDGE_LENGTH = 110.0
 _LEVEL_GAP = 170.0
 _SIBLING_GAP = 150.0
 _layout_lock = threading.Lock()
+_CLOSING_TAG = re.compile(r"</(script|style)", re.IGNORECASE)
 
 # Browser physics, tuned to settle and stop: used by layout="physics" (measured in bench/).
 TUNED_PHYSICS: dict[str, Any] = {
@@ -293,8 +295,9 @@ def templates() -> jinja2.Environment:
 
 
 def _inline(path: Path) -> Markup:
-    # Inside <script>/<style> the only sequence that ends the element early is "</".
-    return Markup(path.read_text(encoding="utf-8").replace("</", "<\\/"))
+    # Inside <script>/<style> only a closing tag ends the element early; a backslash before its
+    # slash means the same in a JS string or regex (a blind "</" swap would break `a</re/` comparisons).
+    return Markup(_CLOSING_TAG.sub(r"<\\/\1", path.read_text(encoding="utf-8")))
 
 
 def network_html(
