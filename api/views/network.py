@@ -96,7 +96,7 @@ Layout = Literal["force", "physics", "levels"]
 Assets = Literal["inline", "static"]
 
 # Spacing of the computed layout, in vis-network canvas units.
-_EDGE_LENGTH = 110.0
+_EDGE_LENGTH = 150.0
 _LEVEL_GAP = 170.0
 _SIBLING_GAP = 150.0
 _layout_lock = threading.Lock()
