@@ -202,10 +202,18 @@ def test_edge_panel_shows_the_edge_evidence(watched: Watched, api_url: str) -> N
     page = watched.page
     page.goto(f"{api_url}/view/entities/{QINXI}")
     settled(page)
-    page.evaluate(
-        """() => { const r = window.ruralkg; const e = r.edges.get({filter: e => e.kind === 'DISPATCHED_TO'})[0];
-                   r.network.selectEdges([e.id]); r.network.body.emitter.emit('click', {nodes: [], edges: [e.id]}); }"""
+    # Click the middle of the DISPATCHED_TO edge, where its label is drawn.
+    point = page.evaluate(
+        """() => {
+          const r = window.ruralkg, n = r.network;
+          const e = r.edges.get({filter: e => e.kind === 'DISPATCHED_TO'})[0];
+          const p = n.getPositions([e.from, e.to]);
+          return n.canvasToDOM({x: (p[e.from].x + p[e.to].x) / 2, y: (p[e.from].y + p[e.to].y) / 2});
+        }"""
     )
+    box = page.locator("#rk-network canvas").bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + point["x"], box["y"] + point["y"])
     page.locator(".rk-edge-panel .rk-quote").first.wait_for()
     assert "陈建福" in (page.locator(".rk-edge-panel .rk-quote").first.text_content() or "")
     assert "《" in (page.locator(".rk-edge-panel .rk-source").first.text_content() or "")
