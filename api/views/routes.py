@@ -216,10 +216,14 @@ async def _network_page(
     )
 
 
-router = APIRouter(tags=["views"], default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
+router = APIRouter(tags=["views"], default_response_class=HTMLResponse)
 
 
-@router.get("/", summary="The explorer: search with suggestions, results by label, the legend")
+@router.get(
+    "/",
+    responses={200: PAGE_RESPONSES[200]},
+    summary="The explorer: search with suggestions, results by label, the legend",
+)
 async def explorer(request: Request) -> HTMLResponse:
     return _page(
         request,
@@ -229,7 +233,11 @@ async def explorer(request: Request) -> HTMLResponse:
     )
 
 
-@router.get("/view/entities/{entity_id}", summary="An entity's neighbourhood as an interactive network")
+@router.get(
+    "/view/entities/{entity_id}",
+    responses=PAGE_RESPONSES,
+    summary="An entity's neighbourhood as an interactive network",
+)
 async def entity_view(
     entity_id: EntityId,
     query: Annotated[EntityViewQuery, Query()],
@@ -262,6 +270,7 @@ async def entity_view(
 
 @router.get(
     "/view/alliances/{alliance_id}",
+    responses=PAGE_RESPONSES,
     summary="An alliance as a tree: branches, villages, projects, enterprises",
 )
 async def alliance_view(
@@ -286,7 +295,7 @@ async def alliance_view(
     )
 
 
-@router.get("/view/paths", summary="The shortest connections between two entities")
+@router.get("/view/paths", responses=PAGE_RESPONSES, summary="The shortest connections between two entities")
 async def paths_view(
     query: Annotated[PathViewQuery, Query()], request: Request, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
@@ -317,6 +326,7 @@ async def paths_view(
 
 @router.get(
     "/view/queries/{name}",
+    responses=PAGE_RESPONSES,
     summary="A catalog query whose answer is a network (shared-experts, enterprise-reach)",
     description=(
         "Query-string parameters other than limit, labels, types and layout go to the catalog entry "
