@@ -125,6 +125,7 @@ def open_view(browser: Browser, url: str, screenshot: Path | None = None) -> dic
           const nav = performance.getEntriesByType('navigation')[0];
           const res = performance.getEntriesByType('resource');
           return {settled: window.ruralkg.settledAt, server: nav.responseStart - nav.requestStart,
+                  browser: window.ruralkg.settledAt - nav.responseStart,
                   bytes: nav.transferSize + res.reduce((s, r) => s + r.transferSize, 0),
                   nodes: window.ruralkg.nodes.length, edges: window.ruralkg.edges.length};
         }"""
@@ -134,6 +135,12 @@ def open_view(browser: Browser, url: str, screenshot: Path | None = None) -> dic
         page.screenshot(path=str(screenshot))
     context.close()
     return {**timing, "external": len(external)}
+
+
+def timed_get(url: str) -> float:
+    t0 = time.perf_counter()
+    httpx.get(url, timeout=120).raise_for_status()
+    return time.perf_counter() - t0
 
 
 def layout_time(nodes: list[dict[str, Any]], edges: list[dict[str, Any]]) -> float:
@@ -174,9 +181,9 @@ def main() -> None:
                 rows = []
                 for size in args.sizes:
                     url = f"{base}/view/entities/{COUNTY}?depth=2&limit={size}"
-                    answer = httpx.get(
-                        f"{base}/entities/{COUNTY}/neighborhood?depth=2&limit={size - 1}", timeout=120
-                    ).json()
+                    api_url = f"{base}/entities/{COUNTY}/neighborhood?depth=2&limit={size - 1}"
+                    answer = httpx.get(api_url, timeout=120).json()
+                    query_s = statistics.median(timed_get(api_url) for _ in range(args.runs))
                     ours = layout_time([answer["center"], *answer["nodes"]], answer["edges"])
                     print(f"{size} nodes: server-side layout alone (igraph): {ours:.2f} s")
                     for layout in args.layouts:
@@ -192,25 +199,30 @@ def main() -> None:
                             "edges": runs[0]["edges"],
                             "settled_s": statistics.median(r["settled"] for r in runs) / 1000,
                             "server_s": statistics.median(r["server"] for r in runs) / 1000,
+                            "browser_s": statistics.median(r["browser"] for r in runs) / 1000,
+                            "query_s": query_s,
                             "kb": statistics.median(r["bytes"] for r in runs) / 1024,
                             "external": max(r["external"] for r in runs),
                         }
                         rows.append(row)
                         print(
                             f"{size} nodes, {layout}: settled {row['settled_s']:.2f} s "
-                            f"(server {row['server_s']:.2f} s), {row['kb']:.0f} kB, "
+                            f"(server {row['server_s']:.2f} s, of which the JSON answer {query_s:.2f} s; "
+                            f"browser {row['browser_s']:.2f} s), {row['kb']:.0f} kB, "
                             f"external {row['external']}"
                         )
                 browser.close()
     print(
         "\n| view | layout | nodes | edges | request -> settled frame | server (to first byte) "
+        "| of which the neighbourhood query (JSON API) | browser (first byte -> settled) "
         "| page weight | external requests |"
     )
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(
             f"| {r['size']} nodes | {r['layout']} | {r['nodes']} | {r['edges']} | {r['settled_s']:.2f} s "
-            f"| {r['server_s']:.2f} s | {r['kb']:.0f} kB | {r['external']} |"
+            f"| {r['server_s']:.2f} s | {r['query_s']:.2f} s | {r['browser_s']:.2f} s "
+            f"| {r['kb']:.0f} kB | {r['external']} |"
         )
 
 
