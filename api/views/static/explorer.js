@@ -116,7 +116,11 @@
     return shown.length === keys.length ? null : shown.sort();
   }
   function saveState() {
-    var overrides = { labels: shownOf(hiddenLabels, present("kind", nodes)), types: shownOf(hiddenTypes, present("kind", edges)) };
+    // Only a filter narrowed here replaces the one the page was opened with.
+    var overrides = {};
+    var labels = shownOf(hiddenLabels, present("kind", nodes)), types = shownOf(hiddenTypes, present("kind", edges));
+    if (labels) overrides.labels = labels;
+    if (types) overrides.types = types;
     var url = window.location.pathname + "?" + stateParams(overrides).toString();
     history.replaceState(null, "", url);
   }
