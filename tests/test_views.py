@@ -304,6 +304,18 @@ def test_network_query_views(watched: Watched, api_url: str, name: str) -> None:
     assert watched.errors == []
 
 
+def test_network_query_views_take_the_entry_parameters(explorer_graph: Driver, api_url: str) -> None:
+    page = httpx.get(f"{api_url}/view/queries/shared-experts", params={"role": "第一书记", "limit": 50})
+    assert page.status_code == 200
+    assert '"role": "第一书记"' in page.text and '"limit": 50' in page.text
+    answer = httpx.get(f"{api_url}/queries/shared-experts", params={"role": "第一书记"}).json()
+    for item in answer["items"]:
+        assert item["person"]["id"] in page.text
+    spec = httpx.get(f"{api_url}/openapi.json").json()["paths"]
+    params = {p["name"] for p in spec["/view/queries/shared-experts"]["get"]["parameters"]}
+    assert {"role", "province", "village", "limit", "labels", "types"} <= params
+
+
 def test_paths_view(watched: Watched, api_url: str) -> None:
     page = watched.page
     page.goto(f"{api_url}/view/paths?source={QINXI}&target={ALLIANCE}")
@@ -382,6 +394,8 @@ def test_pages_carry_a_content_security_policy(explorer_graph: Driver, api_url: 
         ("/view/queries/overview", 404),
         ("/view/queries/no-such-query", 404),
         ("/view/queries/shared-experts?unknown=1", 400),
+        ("/view/queries/shared-experts?role=nobody", 400),
+        ("/view/queries/enterprise-reach?offset=-1", 400),
         (f"/view/paths?source={QINXI}&target={QINXI}", 400),
         ("/view/paths?source=village:nowhere.none&target=village:nowhere.else", 404),
     ],

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import Field
+from pydantic import Field, create_model
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
@@ -35,7 +35,7 @@ from api.views.network import (
     templates,
 )
 from queries import get_entry, run_async
-from queries.catalog import Params, params_from_strings
+from queries.catalog import Params
 from queries.explore import NEIGHBORHOOD_ENTRY, PATH, NeighborhoodParams, PathParams
 from queries.models import Labels, RelTypes
 
@@ -96,7 +96,6 @@ NETWORK_QUERIES: dict[str, tuple[Callable[[Any], graphs.Graph], str, str]] = {
         "enterprises and what they touch",
     ),
 }
-VIEW_KEYS = ("limit", "labels", "types", "layout")
 
 EntityId = Annotated[
     str,
@@ -324,44 +323,76 @@ async def paths_view(
     )
 
 
-@router.get(
-    "/view/queries/{name}",
-    responses=PAGE_RESPONSES,
-    summary="A catalog query whose answer is a network (shared-experts, enterprise-reach)",
-    description=(
-        "Query-string parameters other than limit, labels, types and layout go to the catalog entry "
-        "(see GET /queries); its answer is read whole (up to 500 items) and the node cap applies."
-    ),
-)
-async def query_view(
-    name: Annotated[str, Path(min_length=1, max_length=64, description="shared-experts or enterprise-reach")],
-    query: Annotated[ViewQuery, Query()],
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-) -> Response:
+def _query_view_model(name: str) -> type[ViewQuery]:
+    """The view's parameters and the entry's (its page size aside: the answer is read whole,
+    up to 500 items, and the node cap applies), in one model, so OpenAPI declares them all."""
+    fields: dict[str, Any] = {
+        key: (field.annotation, field)
+        for key, field in get_entry(name).params.model_fields.items()
+        if key not in ViewQuery.model_fields
+    }
+    model: type[ViewQuery] = create_model(  # type: ignore[call-overload]
+        "".join(part.title() for part in name.split("-")) + "ViewQuery", __base__=ViewQuery, **fields
+    )
+    return model
+
+
+def _add_query_view(name: str, to_graph: Callable[[Any], graphs.Graph], title: str, en: str) -> None:
     entry = get_entry(name)
-    if name not in NETWORK_QUERIES:
-        return problems.problem(
-            404, "Not found", f"query {name!r} has no network view", known=sorted(NETWORK_QUERIES)
+    model = _query_view_model(name)
+
+    async def view(
+        query: Annotated[model, Query()],  # type: ignore[valid-type]
+        request: Request,
+        session: SessionDep,
+        settings: SettingsDep,
+    ) -> HTMLResponse:
+        asked: ViewQuery = query
+        given = asked.model_dump(exclude=set(ViewQuery.model_fields), exclude_none=True)
+        params = entry.params.model_validate(
+            given | ({"limit": 500} if "limit" in entry.params.model_fields else {})
         )
-    to_graph, title, _ = NETWORK_QUERIES[name]
-    given = {k: request.query_params.getlist(k) for k in request.query_params if k not in VIEW_KEYS}
-    if "limit" in entry.params.model_fields:
-        given["limit"] = ["500"]
-    params = params_from_strings(entry.params, given)
-    answer = await run_async(session, settings, entry, params)
-    entry_state = params.model_dump(mode="json", exclude_defaults=True)
-    entry_state.pop("limit", None)
-    return await _network_page(
-        request,
-        view="query",
-        title=title,
-        subtitle=entry.summary_zh,
-        graph=to_graph(answer),
-        query=query,
-        center=None,
-        state=query.model_dump(mode="json") | entry_state | {"name": name},
+        answer = await run_async(session, settings, entry, params)
+        entry_state = params.model_dump(mode="json", exclude_defaults=True)
+        entry_state.pop("limit", None)
+        return await _network_page(
+            request,
+            view="query",
+            title=title,
+            subtitle=entry.summary_zh,
+            graph=to_graph(answer),
+            query=asked,
+            center=None,
+            state=asked.model_dump(mode="json", include=set(ViewQuery.model_fields))
+            | entry_state
+            | {"name": name},
+        )
+
+    # The module's annotations are strings (PEP 563), resolved in its globals where `model` is
+    # not: give FastAPI the class itself.
+    view.__annotations__["query"] = Annotated[model, Query()]
+    router.add_api_route(
+        f"/view/queries/{name}",
+        view,
+        methods=["GET"],
+        response_class=HTMLResponse,
+        responses=PAGE_RESPONSES,
+        summary=f"{title}: {en}, as a network",
+        description=f"The catalog entry `{name}` (GET /queries) drawn as a network: {entry.summary_en}.",
+    )
+
+
+for _name, (_to_graph, _title, _en) in NETWORK_QUERIES.items():
+    _add_query_view(_name, _to_graph, _title, _en)
+
+
+@router.get("/view/queries/{name}", include_in_schema=False)
+async def no_query_view(
+    name: Annotated[str, Path(min_length=1, max_length=64)],
+) -> Response:
+    get_entry(name)  # an unknown name is a 404 naming every query
+    return problems.problem(
+        404, "Not found", f"query {name!r} has no network view", known=sorted(NETWORK_QUERIES)
     )
 
 
