@@ -44,7 +44,10 @@ def records_of(result: BaseModel) -> list[dict[str, Any]]:
     """The rows of `rows_of`, with numbers, booleans and nulls kept as they are: a DataFrame
     built from them sums, sorts and plots its numeric columns."""
     return [
-        {key: value if value is None or isinstance(value, int | float) else _cell(value) for key, value in item.items()}
+        {
+            key: value if value is None or isinstance(value, int | float) else _cell(value)
+            for key, value in item.items()
+        }
         for item in _items(result)
     ]
 

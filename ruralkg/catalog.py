@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 import pandas as pd
+from neo4j import Driver
 from pydantic import BaseModel, ValidationError
 
 from graph.connection import GraphUnavailable, connect, session
@@ -42,7 +43,9 @@ def _entry(name: str) -> Entry[Any, Any]:
     try:
         return get_entry(name)
     except UnknownQuery:
-        raise UnknownEntry(f"no entry named {name!r}; the catalog has: {', '.join(sorted(CATALOG))}") from None
+        raise UnknownEntry(
+            f"no entry named {name!r}; the catalog has: {', '.join(sorted(CATALOG))}"
+        ) from None
 
 
 def _type_of(schema: dict[str, Any]) -> str:
@@ -59,7 +62,12 @@ def _type_of(schema: dict[str, Any]) -> str:
 
 def _bounds(schema: dict[str, Any]) -> str:
     parts = []
-    for key, sign in (("minimum", ">="), ("exclusiveMinimum", ">"), ("maximum", "<="), ("exclusiveMaximum", "<")):
+    for key, sign in (
+        ("minimum", ">="),
+        ("exclusiveMinimum", ">"),
+        ("maximum", "<="),
+        ("exclusiveMaximum", "<"),
+    ):
         if key in schema:
             parts.append(f"{sign} {schema[key]}")
     for key, words in (("minLength", "length >="), ("maxLength", "length <=")):
@@ -177,13 +185,16 @@ def validate(name: str, **params: Any) -> BaseModel:
         ) from None
 
 
-def result(name: str, /, settings: Settings | None = None, **params: Any) -> BaseModel:
-    """The entry's typed answer (pydantic), nested as the API returns it."""
+def result(
+    name: str, /, settings: Settings | None = None, driver: Driver | None = None, **params: Any
+) -> BaseModel:
+    """The entry's typed answer (pydantic), nested as the API returns it. `settings` and
+    `driver` default to the environment's graph and the process's driver (`connect()`)."""
     entry = _entry(name)
     checked = validate(name, **params)
     settings = settings or get_settings()
     try:
-        with session(connect(settings), settings) as s:
+        with session(driver or connect(settings), settings) as s:
             return run_entry(s, settings, entry, checked)
     except NotFound as exc:
         raise EntityNotFound(str(exc)) from None
@@ -191,11 +202,13 @@ def result(name: str, /, settings: Settings | None = None, **params: Any) -> Bas
         raise GraphUnreachable(str(exc)) from None
 
 
-def run(name: str, /, settings: Settings | None = None, **params: Any) -> pd.DataFrame:
+def run(
+    name: str, /, settings: Settings | None = None, driver: Driver | None = None, **params: Any
+) -> pd.DataFrame:
     """The entry's answer as a DataFrame: one row per item of a list (a single answer is one
     row). Ids and names read as `name (id)`, lists as names joined by `; `, numbers stay
     numbers. `result()` gives the nested answer."""
-    answer = result(name, settings=settings, **params)
+    answer = result(name, settings=settings, driver=driver, **params)
     return pd.DataFrame(records_of(answer), columns=_columns(_entry(name).result))
 
 

@@ -143,7 +143,11 @@ def graph_of(rows: Iterable[Iterable[Any]]) -> GraphData:
         for value in row:
             _elements(value, nodes, rels)
     out_nodes = [
-        {"id": _node_id(n), "label": own_label(n), "name": str(n.get("name") or n.get("measure") or _node_id(n))}
+        {
+            "id": _node_id(n),
+            "label": own_label(n),
+            "name": str(n.get("name") or n.get("measure") or _node_id(n)),
+        }
         for n in nodes.values()
     ]
     edges = [
@@ -204,7 +208,10 @@ def run_cypher(
     settings = settings or get_settings()
     try:
         driver = driver or connect(settings)
-        with session(driver, settings, write=write) as s, s.begin_transaction(timeout=settings.query_timeout) as tx:
+        with (
+            session(driver, settings, write=write) as s,
+            s.begin_transaction(timeout=settings.query_timeout) as tx,
+        ):
             result = tx.run(cypher, dict(params or {}))
             keys = list(result.keys())
             records = [record.values() for record in islice(result, limit + 1)]
@@ -220,10 +227,8 @@ def run_cypher(
     except Neo4jError as exc:
         message = exc.message or str(exc)
         if _is_timeout(exc):
-            raise QueryTimedOut(
-                f"{message}\nThe query ran longer than RURALKG_QUERY_TIMEOUT ({settings.query_timeout:g} s) allows.",
-                exc.code,
-            ) from None
+            allowed = f"RURALKG_QUERY_TIMEOUT ({settings.query_timeout:g} s)"
+            raise QueryTimedOut(f"{message}\nThe query ran longer than {allowed} allows.", exc.code) from None
         raise CypherError(message, exc.code) from None
     except DriverError as exc:
         raise CypherError(str(exc)) from None

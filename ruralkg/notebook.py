@@ -48,9 +48,15 @@ def _variable_name(text: str) -> str:
 
 OPTIONS = _Options(prog="%%cypher", add_help=False, description="Run Cypher on the ruralkg graph.")
 OPTIONS.add_argument(
-    "-l", "--limit", type=_limit, default=DEFAULT_LIMIT, help=f"at most this many rows (default {DEFAULT_LIMIT})"
+    "-l",
+    "--limit",
+    type=_limit,
+    default=DEFAULT_LIMIT,
+    help=f"at most this many rows (default {DEFAULT_LIMIT})",
 )
-OPTIONS.add_argument("-o", "--out", type=_variable_name, metavar="NAME", help="also save the DataFrame as NAME")
+OPTIONS.add_argument(
+    "-o", "--out", type=_variable_name, metavar="NAME", help="also save the DataFrame as NAME"
+)
 OPTIONS.add_argument(
     "--write", action="store_true", help="allow writes: run in a WRITE session and commit (off by default)"
 )
@@ -77,7 +83,9 @@ def split_line(line: str) -> tuple[list[str], str]:
 def bindable(name: str, value: Any) -> Any:
     """A notebook value as a driver parameter: numpy and pandas scalars, Series and arrays
     become Python values and lists; anything the driver cannot send is refused by name."""
-    if value is None or isinstance(value, bool | int | float | str | bytes | dt.date | dt.time | dt.timedelta):
+    if value is None or isinstance(
+        value, bool | int | float | str | bytes | dt.date | dt.time | dt.timedelta
+    ):
         return value
     if isinstance(value, pd.Timestamp):
         return value.to_pydatetime()
@@ -88,7 +96,9 @@ def bindable(name: str, value: Any) -> Any:
         return [bindable(name, v) for v in items]
     if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
         return {k: bindable(name, v) for k, v in value.items()}
-    message = f"${name}: a {type(value).__name__} cannot be sent to the graph (use text, numbers, lists or dicts)"
+    message = (
+        f"${name}: a {type(value).__name__} cannot be sent to the graph (use text, numbers, lists or dicts)"
+    )
     raise BadParameters(message, [{"field": name, "message": message}])
 
 
@@ -130,9 +140,10 @@ class CypherMagics(Magics):
         options = OPTIONS.parse_args(tokens)
         if not query.strip():
             raise UsageError("no query: write the Cypher after %cypher, or below %%cypher")
-        result = run_cypher(query, bind(query, self.shell.user_ns), limit=options.limit, write=options.write)
+        namespace = self.shell.user_ns if self.shell is not None else {}
+        result = run_cypher(query, bind(query, namespace), limit=options.limit, write=options.write)
         if options.out:
-            self.shell.user_ns[options.out] = result.frame
+            namespace[options.out] = result.frame
         if options.quiet:
             return None
         if result.truncated:
