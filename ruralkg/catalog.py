@@ -22,6 +22,8 @@ import pandas as pd
 from neo4j import Driver
 from pydantic import BaseModel, ValidationError
 
+# The API's own reading of a validation error, so both name the same fields the same way.
+from api.problems import _field_errors as field_errors
 from graph.connection import GraphUnavailable, connect, session
 from graph.settings import Settings, get_settings
 from queries import CATALOG, get_entry
@@ -172,13 +174,7 @@ def validate(name: str, **params: Any) -> BaseModel:
     try:
         return entry.params.model_validate(params)
     except ValidationError as exc:
-        errors = [
-            {
-                "field": ".".join(str(part) for part in err["loc"]) or "(parameters)",
-                "message": str(err["msg"]).removeprefix("Value error, "),
-            }
-            for err in exc.errors()
-        ]
+        errors = field_errors(exc.errors())
         lines = "\n".join(f"  {e['field']}: {e['message']}" for e in errors)
         raise BadParameters(
             f"{name} refused its parameters:\n{lines}\n(catalog.describe({name!r}) lists them)", errors
