@@ -36,7 +36,8 @@ def notebook_frame(
             "(the table holds them all)</p>"
         )
     return (
+        '<div class="ruralkg-network-output">'
         f'<iframe class="ruralkg-network" title="ruralkg network" sandbox="allow-scripts" '
         f'style="width: 100%; height: {height + _FRAME_EXTRA}px; border: 1px solid #ddd; border-radius: 4px" '
-        f'srcdoc="{html.escape(document, quote=True)}"></iframe>{note}'
+        f'srcdoc="{html.escape(document, quote=True)}"></iframe>{note}</div>'
     )
