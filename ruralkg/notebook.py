@@ -22,7 +22,10 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import HTML, display
+from neo4j import RoutingControl
 
+from graph.connection import GraphUnavailable, connect
+from graph.settings import get_settings, redact_uri
 from ruralkg.cypher import DEFAULT_LIMIT, MAX_LIMIT, referenced_parameters, run_cypher
 from ruralkg.errors import BadParameters, MissingVariable
 from ruralkg.network import notebook_frame
@@ -158,5 +161,33 @@ class CypherMagics(Magics):
         return result.frame
 
 
+SOURCES = "MATCH (s:Source) RETURN count(s) AS sources"
+
+
+def greeting() -> str:
+    """Which graph the magics use and whether it holds data: a notebook started outside
+    `make notebook` may be looking at an empty local server in another data dir."""
+    settings = get_settings()
+    where = (
+        f"the local graph server (data in {settings.data_path})"
+        if settings.uses_local_server
+        else redact_uri(settings.neo4j_uri or "")
+    )
+    try:
+        records = (
+            connect(settings)
+            .execute_query(SOURCES, database_=settings.neo4j_database, routing_=RoutingControl.READ)
+            .records
+        )
+    except GraphUnavailable as exc:
+        return f"ruralkg: {exc}"
+    sources = records[0]["sources"]
+    line = f"ruralkg: {where}, {sources} sources loaded. %%cypher is read-only unless --write."
+    if not sources:
+        line += "\nThe graph is empty: `ruralkg load` loads the curated cases (`make notebook` does it)."
+    return line
+
+
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     ipython.register_magics(CypherMagics)
+    print(greeting())

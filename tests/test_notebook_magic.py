@@ -28,7 +28,10 @@ CHROMIUM_ARGS = [
 @pytest.fixture(scope="module")
 def k(curated_graph: Driver, graph_settings: Settings) -> Iterator[Kernel]:
     with kernel(graph_settings) as running:
-        running.ok("%load_ext ruralkg.notebook")
+        loaded = stdout(running.ok("%load_ext ruralkg.notebook"))
+        # The kernel is on the test graph, from the settings it was given, not the tester's shell.
+        where = str(graph_settings.data_path) if graph_settings.uses_local_server else "ruralkg:"
+        assert where in loaded and f"{len(G.ids('Source'))} sources loaded" in loaded, loaded
         yield running
 
 

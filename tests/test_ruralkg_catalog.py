@@ -4,6 +4,8 @@ in this process against the curated graph."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +20,7 @@ from queries import CATALOG
 from ruralkg import catalog
 from ruralkg.cypher import referenced_parameters, run_cypher
 from ruralkg.errors import BadParameters, MissingVariable, WriteNotAllowed
+from ruralkg.network import notebook_frame
 from ruralkg.notebook import bind, split_line
 from tests import expected as x
 
@@ -179,3 +182,13 @@ def test_run_cypher_refuses_writes_before_sending(curated_graph: Driver, graph_s
         )
     with pytest.raises(ValueError, match="limit"):
         run_cypher("RETURN 1", limit=0, settings=graph_settings, driver=curated_graph)
+
+
+def test_network_output_is_capped_and_self_contained() -> None:
+    nodes = [{"id": f"village:t.v{i}", "label": "Village", "name": f"村{i}"} for i in range(12)]
+    edges = [{"type": "LOCATED_IN", "start": n["id"], "end": "village:t.v0"} for n in nodes[1:]]
+    out = notebook_frame(nodes, edges, cap=10)
+    assert "the first 10 of 12 nodes" in out
+    document = html.unescape(re.search(r'srcdoc="([^"]*)"', out)[1])  # type: ignore[index]
+    assert "村9" in document and "村11" not in document
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)\s*=", document, re.IGNORECASE)
