@@ -16,6 +16,7 @@ from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
 
 from api import problems
 from api.deps import DriverDep, SessionDep, SettingsDep
+from api.views import routes as views
 from graph.connection import GraphUnavailable, open_async_driver, resolve_target
 from graph.settings import Settings, get_settings, redact_uri
 from queries import CATALOG, get_entry, run_async
@@ -73,6 +74,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.target_uri = None
     problems.install(app)
     _routes(app)
+    views.install(app)
     return app
 
 

@@ -206,7 +206,7 @@ class NeighborhoodQuery(Params):
     types: RelTypes | None = Field(
         None, description="only these relationship types (default: all but MENTIONS and HAS_QUANTITY)"
     )
-    limit: int = Field(100, ge=1, le=1000, description="node cap; nearest nodes are kept")
+    limit: int = Field(100, ge=1, le=2000, description="node cap; nearest nodes are kept")
 
 
 class NeighborhoodParams(NeighborhoodQuery):

@@ -59,7 +59,7 @@ LABEL_STYLES: dict[str, LabelStyle] = {
     "Project": LabelStyle("项目", "Project", "#2980b9", "diamond"),
     "Enterprise": LabelStyle("企业/合作社", "Enterprise", "#8e44ad", "hexagon"),
     "Organization": LabelStyle("机构", "Organization", "#7f8c8d", "triangleDown"),
-    "Person": LabelStyle("人物", "Person", "#d4ac0d", "ellipse"),
+    "Person": LabelStyle("人物", "Person", "#d4ac0d", "dot"),
     "Industry": LabelStyle("产业", "Industry", "#a04000", "box"),
     "Practice": LabelStyle("机制/做法", "Practice", "#5d6d7e", "box"),
     "Source": LabelStyle("来源", "Source", "#95a5a6", "text"),
@@ -96,7 +96,7 @@ Layout = Literal["force", "physics", "levels"]
 Assets = Literal["inline", "static"]
 
 # Spacing of the computed layout, in vis-network canvas units.
-_EDGE_LENGTH = 110.0
+_EDGE_LENGTH = 150.0
 _LEVEL_GAP = 170.0
 _SIBLING_GAP = 150.0
 _layout_lock = threading.Lock()

@@ -1,0 +1,339 @@
+"""The explorer's pages: `/` and `/view/...`, HTML drawn from the catalog, served offline.
+
+Every page carries a Content-Security-Policy that allows scripts from our own server only
+(no inline script: the data ride in `<script type="application/json">`), so a name in the
+data can never run as code; vis-network and our scripts are served under /static.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, FastAPI, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import Field
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.staticfiles import StaticFiles
+
+from api import problems
+from api.deps import SessionDep, SettingsDep
+from api.views import graphs
+from api.views.network import (
+    LABEL_STYLES,
+    NODE_CAP_DEFAULT,
+    NODE_CAP_MAX,
+    RELATIONSHIP_NAMES,
+    STATIC_DIR,
+    VIS_DIR,
+    build_network,
+    legend,
+    network_data,
+    style_of,
+    templates,
+)
+from queries import get_entry, run_async
+from queries.catalog import Params, params_from_strings
+from queries.explore import NEIGHBORHOOD_ENTRY, PATH, NeighborhoodParams, PathParams
+from queries.models import Labels, RelTypes
+
+STATIC_URL = "/static"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def _problem_schema(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            problems.PROBLEM: {
+                "schema": {
+                    "type": "object",
+                    "required": ["type", "title", "status", "detail"],
+                    "properties": {
+                        "type": {"type": "string"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+
+
+PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}},
+    400: _problem_schema("a parameter is out of bounds or malformed"),
+    404: _problem_schema("no such entity, alliance or network query"),
+    503: _problem_schema("the graph cannot be reached"),
+    504: _problem_schema("the query ran past RURALKG_QUERY_TIMEOUT"),
+}
+
+# Catalog entries whose answer is a network, and how to draw it.
+NETWORK_QUERIES: dict[str, tuple[Callable[[Any], graphs.Graph], str, str]] = {
+    "shared-experts": (
+        graphs.shared_experts_graph,
+        "共享专家 Shared experts",
+        "people and the villages they link",
+    ),
+    "enterprise-reach": (
+        graphs.enterprise_reach_graph,
+        "企业辐射 Enterprise reach",
+        "enterprises and what they touch",
+    ),
+}
+VIEW_KEYS = ("limit", "labels", "types", "layout")
+
+EntityId = Annotated[
+    str,
+    Path(
+        min_length=3, max_length=200, description="the entity's id, e.g. village:fujian.zhouning.lidun.qinxi"
+    ),
+]
+
+
+class ViewQuery(Params):
+    limit: int = Field(
+        NODE_CAP_DEFAULT,
+        ge=1,
+        le=NODE_CAP_MAX,
+        description=f"node cap (at most {NODE_CAP_MAX}); the page says what it left out",
+    )
+    labels: Labels | None = Field(None, description="only nodes with one of these labels")
+    types: RelTypes | None = Field(None, description="only these relationship types")
+    layout: Literal["force", "physics"] = Field(
+        "force",
+        description="force: positions computed on the server (fast); physics: laid out by the browser",
+    )
+
+
+class EntityViewQuery(ViewQuery):
+    depth: int = Field(1, ge=1, le=3, description="hops from the entity, 1 to 3")
+
+
+class PathViewQuery(ViewQuery):
+    source: str = Field(min_length=3, max_length=200, description="id of one end")
+    target: str = Field(min_length=3, max_length=200, description="id of the other end")
+    max_depth: int = Field(4, ge=1, le=6, description="longest path considered")
+    paths: int = Field(10, ge=1, le=50, description="at most this many shortest paths")
+
+
+def _page(template: str, **ctx: Any) -> HTMLResponse:
+    html = (
+        templates()
+        .get_template(template)
+        .render(
+            static_url=STATIC_URL,
+            legend=legend(),
+            styles={
+                k: {"zh": s.zh, "en": s.en, "color": s.color, "shape": s.shape}
+                for k, s in LABEL_STYLES.items()
+            },
+            relationship_names=RELATIONSHIP_NAMES,
+            nav_queries=[{"name": k, "title": v[1]} for k, v in NETWORK_QUERIES.items()],
+            **ctx,
+        )
+    )
+    return HTMLResponse(html, headers=PAGE_HEADERS)
+
+
+async def _network_page(
+    *,
+    view: str,
+    title: str,
+    subtitle: str,
+    graph: graphs.Graph,
+    query: ViewQuery,
+    center: str | None,
+    state: dict[str, Any],
+    total_nodes: int | None = None,
+    server_labels: bool = False,
+    levels: bool = False,
+    direction: Literal["UD", "LR"] = "UD",
+) -> HTMLResponse:
+    """Cap and filter the graph, lay it out (in a worker thread: it is CPU work) and render."""
+    cut = graphs.capped(
+        graph,
+        query.limit,
+        keep=[center] if center else [],
+        labels=None if server_labels else query.labels,
+        types=None if server_labels else query.types,
+    )
+    layout = "levels" if levels else query.layout
+    net = await run_in_threadpool(
+        build_network,
+        cut.nodes,
+        cut.edges,
+        center=center,
+        layout=layout,
+        levels=cut.levels,
+        direction=direction,
+    )
+    total = max(total_nodes if total_nodes is not None else cut.total_nodes, len(cut.nodes))
+    page = {
+        "view": view,
+        "center": center,
+        "state": {k: v for k, v in state.items() if v not in (None, [], "")},
+        "cap": {
+            "limit": query.limit,
+            "max": NODE_CAP_MAX,
+            "shown": len(cut.nodes),
+            "total": total,
+            "cut": total - len(cut.nodes),
+            "by_label": cut.cut_by_label,
+        },
+        "expand": {"limit": min(query.limit, 100)},
+    }
+    return _page(
+        "view.html",
+        title=title,
+        subtitle=subtitle,
+        page=page,
+        data=network_data(net),
+        cap=page["cap"],
+    )
+
+
+router = APIRouter(tags=["views"], default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
+
+
+@router.get("/", summary="The explorer: search with suggestions, results by label, the legend")
+async def explorer() -> HTMLResponse:
+    return _page(
+        "index.html",
+        title="ruralkg 党建联盟知识图谱",
+        queries=[{"name": k, "title": v[1], "en": v[2]} for k, v in NETWORK_QUERIES.items()],
+    )
+
+
+@router.get("/view/entities/{entity_id}", summary="An entity's neighbourhood as an interactive network")
+async def entity_view(
+    entity_id: EntityId,
+    query: Annotated[EntityViewQuery, Query()],
+    session: SessionDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    params = NeighborhoodParams(
+        id=entity_id, depth=query.depth, labels=query.labels, types=query.types, limit=query.limit
+    )
+    answer = await run_async(session, settings, NEIGHBORHOOD_ENTRY, params)
+    style = style_of(answer.center.label)
+    return await _network_page(
+        view="entity",
+        title=answer.center.name,
+        subtitle=f"{style.zh} {style.en} · {query.depth} 跳邻域",
+        graph=graphs.neighborhood_graph(answer),
+        query=query,
+        center=entity_id,
+        state=query.model_dump(mode="json") | {"id": entity_id},
+        total_nodes=answer.total_nodes + 1,
+        server_labels=True,
+    )
+
+
+@router.get(
+    "/view/alliances/{alliance_id}",
+    summary="An alliance as a tree: branches, villages, projects, enterprises",
+)
+async def alliance_view(
+    alliance_id: EntityId, query: Annotated[ViewQuery, Query()], session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    entry = get_entry("alliance-tree")
+    tree = await run_async(session, settings, entry, entry.params(id=alliance_id))
+    return await _network_page(
+        view="alliance",
+        title=tree.name,
+        subtitle="党建联盟树 Alliance tree",
+        graph=graphs.alliance_graph(tree),
+        query=query,
+        center=alliance_id,
+        state=query.model_dump(mode="json") | {"id": alliance_id},
+        levels=True,
+    )
+
+
+@router.get("/view/paths", summary="The shortest connections between two entities")
+async def paths_view(
+    query: Annotated[PathViewQuery, Query()], session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    params = PathParams(
+        source=query.source,
+        target=query.target,
+        max_depth=query.max_depth,
+        types=query.types,
+        limit=query.paths,
+    )
+    answer = await run_async(session, settings, PATH, params)
+    found = len(answer.paths)
+    return await _network_page(
+        view="paths",
+        title=f"{answer.source.name} ↔ {answer.target.name}",
+        subtitle=f"最短联系 Shortest connections: {found} 条"
+        if found
+        else "没有找到联系 No connection found",
+        graph=graphs.paths_graph(answer),
+        query=query,
+        center=query.source,
+        state=query.model_dump(mode="json"),
+        levels=True,
+        direction="LR",
+    )
+
+
+@router.get(
+    "/view/queries/{name}",
+    summary="A catalog query whose answer is a network (shared-experts, enterprise-reach)",
+    description=(
+        "Query-string parameters other than limit, labels, types and layout go to the catalog entry "
+        "(see GET /queries); its answer is read whole (up to 500 items) and the node cap applies."
+    ),
+)
+async def query_view(
+    name: Annotated[str, Path(min_length=1, max_length=64, description="shared-experts or enterprise-reach")],
+    query: Annotated[ViewQuery, Query()],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    entry = get_entry(name)
+    if name not in NETWORK_QUERIES:
+        return problems.problem(
+            404, "Not found", f"query {name!r} has no network view", known=sorted(NETWORK_QUERIES)
+        )
+    to_graph, title, _ = NETWORK_QUERIES[name]
+    given = {k: request.query_params.getlist(k) for k in request.query_params if k not in VIEW_KEYS}
+    if "limit" in entry.params.model_fields:
+        given["limit"] = ["500"]
+    params = params_from_strings(entry.params, given)
+    answer = await run_async(session, settings, entry, params)
+    entry_state = params.model_dump(mode="json", exclude_defaults=True)
+    entry_state.pop("limit", None)
+    return await _network_page(
+        view="query",
+        title=title,
+        subtitle=entry.summary_zh,
+        graph=to_graph(answer),
+        query=query,
+        center=None,
+        state=query.model_dump(mode="json") | entry_state | {"name": name},
+    )
+
+
+def install(app: FastAPI) -> None:
+    """The pages, and the files they load (vis-network from pyvis's wheel, our scripts), gzipped."""
+    app.include_router(router)
+    app.mount(f"{STATIC_URL}/vis", GZipMiddleware(StaticFiles(directory=VIS_DIR)), name="vis")
+    app.mount(
+        f"{STATIC_URL}/ruralkg", GZipMiddleware(StaticFiles(directory=STATIC_DIR)), name="ruralkg-static"
+    )
