@@ -14,15 +14,11 @@ from neo4j import Driver
 
 from graph.settings import Settings
 from tests import expected as x
+from tests.browser import CHROMIUM_ARGS, MISSING, chromium_path
 from tests.graphdump import snapshot
 from tests.kernel import Kernel, kernel, outputs_of, stdout
 
 G = x.curated()
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -159,10 +155,14 @@ def test_path_query_draws_an_offline_network(k: Kernel) -> None:
 
 def _draws_offline(frame: str, node_count: int) -> None:
     """The output as a notebook front end shows it, in chromium with the network switched off."""
-    sync_api = pytest.importorskip("playwright.sync_api")
+    from playwright.sync_api import sync_playwright
+
+    path = chromium_path()
+    if path is None:
+        pytest.fail(MISSING)
     requested: list[str] = []
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         try:
             context = browser.new_context(offline=True)
             context.route("**/*", lambda route: (requested.append(route.request.url), route.abort()))
