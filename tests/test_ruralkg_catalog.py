@@ -15,11 +15,13 @@ import pandas as pd
 import pytest
 from neo4j import Driver
 
+from graph.connection import open_driver, resolve_target
+from graph.local_server import serving
 from graph.settings import Settings
 from queries import CATALOG
 from ruralkg import catalog
 from ruralkg.cypher import referenced_parameters, run_cypher
-from ruralkg.errors import BadParameters, MissingVariable, WriteNotAllowed
+from ruralkg.errors import BadParameters, MissingVariable, QueryTimedOut, WriteNotAllowed
 from ruralkg.network import notebook_frame
 from ruralkg.notebook import bind, split_line
 from tests import expected as x
@@ -192,3 +194,31 @@ def test_network_output_is_capped_and_self_contained() -> None:
     document = html.unescape(re.search(r'srcdoc="([^"]*)"', out)[1])  # type: ignore[index]
     assert "村9" in document and "村11" not in document
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)\s*=", document, re.IGNORECASE)
+
+
+SLOW = (
+    "UNWIND range(1, 4000) AS a UNWIND range(1, 4000) AS b "
+    "WITH a, b WHERE a * b % 7919 = 1 RETURN count(*) AS n"
+)
+
+
+def test_query_timeout_is_readable(
+    graph_settings: Settings, tmp_path_factory: pytest.TempPathFactory, driver: Driver
+) -> None:
+    """RURALKG_QUERY_TIMEOUT stops a query: on Neo4j through the driver, on the local server
+    through its own flag (set when it starts, so a server of its own with a 1 s limit)."""
+    if not graph_settings.uses_local_server:
+        settings = graph_settings.model_copy(update={"query_timeout": 1.0})
+        with pytest.raises(QueryTimedOut, match="RURALKG_QUERY_TIMEOUT"):
+            run_cypher(SLOW, settings=settings, driver=driver)
+        return
+    settings = Settings(RURALKG_DATA_DIR=tmp_path_factory.mktemp("slow"), RURALKG_QUERY_TIMEOUT=1)
+    with serving(settings):
+        local = open_driver(resolve_target(settings, start_local=False), settings)
+        try:
+            with pytest.raises(QueryTimedOut, match=r"RURALKG_QUERY_TIMEOUT \(1 s\)") as caught:
+                run_cypher(SLOW, settings=settings, driver=local)
+        finally:
+            local.close()
+    # The server's own words come first, then what to change.
+    assert caught.value.code and "timeout" in str(caught.value).splitlines()[0].lower()
