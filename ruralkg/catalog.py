@@ -5,6 +5,7 @@
     catalog.describe("shared-experts")                  # one entry's parameters in full
     catalog.run("shared-experts", village="village:fujian.zhouning.lidun.qinxi")
     catalog.result("alliance-tree", id="alliance:...")  # the typed answer, nested as the API gives it
+    catalog.draw("neighborhood", id="village:...", depth=2)  # a network answer, drawn
 
 Parameters are validated by the entry's own model, as the API's JSON body is (`POST
 /queries/{name}`): same types, bounds and messages. Queries run in a read session on the
@@ -31,6 +32,7 @@ from queries import run as run_entry
 from queries.catalog import Entry, NotFound, UnknownQuery
 from queries.output import records_of
 from ruralkg.errors import BadParameters, GraphUnreachable, ReadableError
+from ruralkg.network import notebook_frame
 
 
 class UnknownEntry(ReadableError):
@@ -206,6 +208,31 @@ def run(
     numbers. `result()` gives the nested answer."""
     answer = result(name, settings=settings, driver=driver, **params)
     return pd.DataFrame(records_of(answer), columns=_columns(_entry(name).result))
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A network as a notebook output (an iframe with everything inlined)."""
+
+    html: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def draw(
+    name: str, /, settings: Settings | None = None, driver: Driver | None = None, **params: Any
+) -> Drawing:
+    """A network-shaped answer (`neighborhood`, `path`) drawn as the explorer draws it."""
+    data = result(name, settings=settings, driver=driver, **params).model_dump(mode="json")
+    if "nodes" in data and "edges" in data:  # the centre is not among a neighbourhood's nodes
+        nodes, edges = [data["center"], *data["nodes"]], data["edges"]
+    elif "paths" in data:
+        nodes = list({n["id"]: n for p in data["paths"] for n in p["nodes"]}.values())
+        edges = [e for p in data["paths"] for e in p["edges"]]
+    else:
+        raise ReadableError(f"{name} does not answer with a network: draw() takes neighborhood or path")
+    return Drawing(notebook_frame(nodes, edges))
 
 
 def _columns(model: type[BaseModel]) -> list[str]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import keyword
 from collections.abc import Mapping
 from typing import Any, NoReturn
 
@@ -44,7 +45,7 @@ def _limit(text: str) -> int:
 
 
 def _variable_name(text: str) -> str:
-    if not text.isidentifier():
+    if not text.isidentifier() or keyword.iskeyword(text):
         raise argparse.ArgumentTypeError(f"{text!r} is not a Python variable name")
     return text
 
@@ -76,10 +77,9 @@ def split_line(line: str) -> tuple[list[str], str]:
     rest = line.lstrip()
     expect_value = False
     while rest and (expect_value or rest.startswith("-")):
-        token, _, rest = rest.partition(" ")
+        token, rest = [*rest.split(maxsplit=1), ""][:2]
         options.append(token)
         expect_value = not expect_value and token in _VALUED
-        rest = rest.lstrip()
     return options, rest
 
 

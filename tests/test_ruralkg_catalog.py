@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import json
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -21,7 +22,7 @@ from graph.settings import Settings
 from queries import CATALOG
 from ruralkg import catalog
 from ruralkg.cypher import referenced_parameters, run_cypher
-from ruralkg.errors import BadParameters, MissingVariable, QueryTimedOut, WriteNotAllowed
+from ruralkg.errors import BadParameters, MissingVariable, QueryTimedOut, ReadableError, WriteNotAllowed
 from ruralkg.network import notebook_frame
 from ruralkg.notebook import bind, split_line
 from tests import expected as x
@@ -222,3 +223,15 @@ def test_query_timeout_is_readable(
             local.close()
     # The server's own words come first, then what to change.
     assert caught.value.code and "timeout" in str(caught.value).splitlines()[0].lower()
+
+
+def test_network_answers_are_drawn(curated_graph: Driver, graph_settings: Settings) -> None:
+    village = x.shared_experts(G)["items"][0]["villages"][0]["id"]
+    want = x.neighborhood(G, village, depth=1)
+    drawing = catalog.draw("neighborhood", settings=graph_settings, driver=curated_graph, id=village)
+    document = html.unescape(re.search(r'srcdoc="([^"]*)"', drawing._repr_html_())[1])  # type: ignore[index]
+    for node in [want["center"], *want["nodes"]]:
+        assert json.dumps(node["id"]) in document
+    assert document.count('"from":') == len(want["edges"])
+    with pytest.raises(ReadableError, match="neighborhood or path"):
+        catalog.draw("overview", settings=graph_settings, driver=curated_graph)
