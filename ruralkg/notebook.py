@@ -24,6 +24,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import HTML, display
 from neo4j import RoutingControl
+from neo4j.exceptions import DriverError, Neo4jError
 
 from graph.connection import GraphUnavailable, connect
 from graph.settings import get_settings, redact_uri
@@ -179,8 +180,8 @@ def greeting() -> str:
             .execute_query(SOURCES, database_=settings.neo4j_database, routing_=RoutingControl.READ)
             .records
         )
-    except GraphUnavailable as exc:
-        return f"ruralkg: {exc}"
+    except (GraphUnavailable, Neo4jError, DriverError) as exc:
+        return f"ruralkg: the graph does not answer yet ({exc}); %%cypher will say more"
     sources = records[0]["sources"]
     line = f"ruralkg: {where}, {sources} sources loaded. %%cypher is read-only unless --write."
     if not sources:
