@@ -30,6 +30,7 @@ import jinja2
 import pyvis
 from markupsafe import Markup
 from pyvis.network import Network
+from pyvis.node import Node
 
 HERE = Path(__file__).resolve().parent
 STATIC_DIR = HERE / "static"
@@ -155,8 +156,10 @@ def build_network(
     here (physics off in the browser); "physics" leaves them to the browser's tuned barnesHut;
     "levels" places each node at `levels[id]` (0 = top/left), for trees and paths.
     """
-    node_list = [dict(n) for n in nodes]
-    ids = {n["id"] for n in node_list}
+    unique: dict[str, dict[str, Any]] = {}
+    for n in nodes:
+        unique.setdefault(n["id"], dict(n))  # the first of each id wins
+    node_list, ids = list(unique.values()), set(unique)
     edge_list = [dict(e) for e in edges if e["start"] in ids and e["end"] in ids]
     if layout == "levels":
         positions = _level_positions(node_list, edge_list, levels or {}, direction)
@@ -174,16 +177,19 @@ def build_network(
         if n["id"] == center:
             extra["borderWidth"] = 4
             extra["size"] = 22
-        net.add_node(
-            n["id"],
-            label=str(n.get("name") or n["id"]),
-            shape=style.shape,
-            color=style.color,
-            title=f"{n.get('name', '')} · {style.zh} {style.en}",
-            kind=n.get("label", ""),
-            data=n,
+        options = {
+            "label": str(n.get("name") or n["id"]),
+            "color": style.color,
+            "title": f"{n.get('name', '')} · {style.zh} {style.en}",
+            "kind": n.get("label", ""),
+            "data": n,
             **extra,
-        )
+        }
+        # pyvis's Node, appended as add_node would (its duplicate check scans a list: quadratic).
+        node = Node(n["id"], style.shape, font_color=net.font_color, **options)
+        net.nodes.append(node.options)
+        net.node_ids.append(n["id"])
+        net.node_map[n["id"]] = node.options
     seen: set[str] = set()
     for e in edge_list:
         eid = edge_id(e)
@@ -243,7 +249,9 @@ def _force_positions(
     ]
     with _layout_lock:  # igraph's random generator is process-wide
         igraph.set_random_number_generator(random.Random(len(nodes)))
-        coords = graph.layout_fruchterman_reingold(seed=seed, grid=len(nodes) > 300).coords
+        coords = graph.layout_fruchterman_reingold(
+            seed=seed, grid=len(nodes) > 300, niter=500 if len(nodes) <= 1000 else 250
+        ).coords
     lengths = [math.dist(coords[index[e["start"]]], coords[index[e["end"]]]) for e in edges]
     lengths = sorted(x for x in lengths if x > 0)
     scale = _EDGE_LENGTH / lengths[len(lengths) // 2] if lengths else _EDGE_LENGTH

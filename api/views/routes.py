@@ -7,6 +7,7 @@ data can never run as code; vis-network and our scripts are served under /static
 
 from __future__ import annotations
 
+import gzip
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
@@ -44,7 +45,9 @@ CSP = (
     "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
     "frame-ancestors 'none'"
 )
+GZIP_MIN_BYTES = 1024
 PAGE_HEADERS = {
+    "Vary": "Accept-Encoding",
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -129,7 +132,7 @@ class PathViewQuery(ViewQuery):
     paths: int = Field(10, ge=1, le=50, description="at most this many shortest paths")
 
 
-def _page(template: str, **ctx: Any) -> HTMLResponse:
+def _page(request: Request, template: str, **ctx: Any) -> HTMLResponse:
     html = (
         templates()
         .get_template(template)
@@ -145,10 +148,17 @@ def _page(template: str, **ctx: Any) -> HTMLResponse:
             **ctx,
         )
     )
-    return HTMLResponse(html, headers=PAGE_HEADERS)
+    body = html.encode("utf-8")
+    headers = dict(PAGE_HEADERS)
+    # A 2,000-node page is about 1.4 MB of JSON that gzip takes to a tenth.
+    if len(body) > GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
+        body = gzip.compress(body, compresslevel=5)
+        headers["Content-Encoding"] = "gzip"
+    return HTMLResponse(body, headers=headers)
 
 
 async def _network_page(
+    request: Request,
     *,
     view: str,
     title: str,
@@ -196,6 +206,7 @@ async def _network_page(
         "expand": {"limit": min(query.limit, 100)},
     }
     return _page(
+        request,
         "view.html",
         title=title,
         subtitle=subtitle,
@@ -205,31 +216,46 @@ async def _network_page(
     )
 
 
-router = APIRouter(tags=["views"], default_response_class=HTMLResponse, responses=PAGE_RESPONSES)
+router = APIRouter(tags=["views"], default_response_class=HTMLResponse)
 
 
-@router.get("/", summary="The explorer: search with suggestions, results by label, the legend")
-async def explorer() -> HTMLResponse:
+@router.get(
+    "/",
+    responses={200: PAGE_RESPONSES[200]},
+    summary="The explorer: search with suggestions, results by label, the legend",
+)
+async def explorer(request: Request) -> HTMLResponse:
     return _page(
+        request,
         "index.html",
         title="ruralkg 党建联盟知识图谱",
         queries=[{"name": k, "title": v[1], "en": v[2]} for k, v in NETWORK_QUERIES.items()],
     )
 
 
-@router.get("/view/entities/{entity_id}", summary="An entity's neighbourhood as an interactive network")
+@router.get(
+    "/view/entities/{entity_id}",
+    responses=PAGE_RESPONSES,
+    summary="An entity's neighbourhood as an interactive network",
+)
 async def entity_view(
     entity_id: EntityId,
     query: Annotated[EntityViewQuery, Query()],
+    request: Request,
     session: SessionDep,
     settings: SettingsDep,
 ) -> HTMLResponse:
     params = NeighborhoodParams(
-        id=entity_id, depth=query.depth, labels=query.labels, types=query.types, limit=query.limit
+        id=entity_id,
+        depth=query.depth,
+        labels=query.labels,
+        types=query.types,
+        limit=max(1, query.limit - 1),  # the view's cap counts the centre too
     )
     answer = await run_async(session, settings, NEIGHBORHOOD_ENTRY, params)
     style = style_of(answer.center.label)
     return await _network_page(
+        request,
         view="entity",
         title=answer.center.name,
         subtitle=f"{style.zh} {style.en} · {query.depth} 跳邻域",
@@ -244,14 +270,20 @@ async def entity_view(
 
 @router.get(
     "/view/alliances/{alliance_id}",
+    responses=PAGE_RESPONSES,
     summary="An alliance as a tree: branches, villages, projects, enterprises",
 )
 async def alliance_view(
-    alliance_id: EntityId, query: Annotated[ViewQuery, Query()], session: SessionDep, settings: SettingsDep
+    alliance_id: EntityId,
+    query: Annotated[ViewQuery, Query()],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
 ) -> HTMLResponse:
     entry = get_entry("alliance-tree")
     tree = await run_async(session, settings, entry, entry.params(id=alliance_id))
     return await _network_page(
+        request,
         view="alliance",
         title=tree.name,
         subtitle="党建联盟树 Alliance tree",
@@ -263,9 +295,9 @@ async def alliance_view(
     )
 
 
-@router.get("/view/paths", summary="The shortest connections between two entities")
+@router.get("/view/paths", responses=PAGE_RESPONSES, summary="The shortest connections between two entities")
 async def paths_view(
-    query: Annotated[PathViewQuery, Query()], session: SessionDep, settings: SettingsDep
+    query: Annotated[PathViewQuery, Query()], request: Request, session: SessionDep, settings: SettingsDep
 ) -> HTMLResponse:
     params = PathParams(
         source=query.source,
@@ -277,6 +309,7 @@ async def paths_view(
     answer = await run_async(session, settings, PATH, params)
     found = len(answer.paths)
     return await _network_page(
+        request,
         view="paths",
         title=f"{answer.source.name} ↔ {answer.target.name}",
         subtitle=f"最短联系 Shortest connections: {found} 条"
@@ -293,6 +326,7 @@ async def paths_view(
 
 @router.get(
     "/view/queries/{name}",
+    responses=PAGE_RESPONSES,
     summary="A catalog query whose answer is a network (shared-experts, enterprise-reach)",
     description=(
         "Query-string parameters other than limit, labels, types and layout go to the catalog entry "
@@ -320,6 +354,7 @@ async def query_view(
     entry_state = params.model_dump(mode="json", exclude_defaults=True)
     entry_state.pop("limit", None)
     return await _network_page(
+        request,
         view="query",
         title=title,
         subtitle=entry.summary_zh,

@@ -4,6 +4,9 @@
 (function (global) {
   "use strict";
 
+  // Small networks are zoomed in up to this much to fill the view (vis-network stops at 1).
+  var FIT_MAX_ZOOM = 1.6;
+
   function visOptions(options) {
     var copy = JSON.parse(JSON.stringify(options || {}));
     delete copy.ruralkg;
@@ -31,7 +34,7 @@
     if (physics) {
       network.once("stabilizationIterationsDone", function () {
         network.setOptions({ physics: { enabled: false } });
-        network.fit({ animation: false });
+        network.fit({ animation: false, maxZoomLevel: FIT_MAX_ZOOM });
         settleOnNextFrame();
         network.redraw();
       });
@@ -39,7 +42,7 @@
       settleOnNextFrame();
     }
     network.setData({ nodes: nodes, edges: edges });
-    if (!physics) network.fit({ animation: false });
+    if (!physics) network.fit({ animation: false, maxZoomLevel: FIT_MAX_ZOOM });
     return state;
   }
 
