@@ -61,8 +61,10 @@ def network_html(cell: Any) -> str:
 
 
 def test_parameters_come_from_notebook_variables(k: Kernel) -> None:
-    shared = x.shared_experts(G)["items"][0]
-    village = shared["villages"][0]["id"]
+    # A person tied to the village itself (not only through one of its projects).
+    shared, village = next(
+        (s, v["id"]) for s in x.shared_experts(G)["items"] for v in s["villages"] if v["via"] is None
+    )
     k.ok(f"village = {village!r}\nties = ['DISPATCHED_TO', 'SUPPORTS', 'ADVISES']\nunused = object()")
     cell = k.ok(
         "%%cypher --out people\n"
@@ -128,16 +130,18 @@ def test_nodes_come_back_as_their_properties(k: Kernel) -> None:
 
 
 def test_path_query_draws_an_offline_network(k: Kernel) -> None:
-    villages = [v["id"] for v in x.shared_experts(G)["items"][0]["villages"]]
+    # Two villages a shared person serves, linked directly or through a project they lead.
+    villages = sorted({v["id"] for v in x.shared_experts(G)["items"][0]["villages"]})
     a, b = villages[0], villages[1]
+    ties = (*x.EXPERT_TIES, "LEADS", "HAS_PROJECT")
     k.ok(f"a, b = {a!r}, {b!r}")
     cell = k.ok(
         "%%cypher -o paths\n"
         "MATCH (x:Village {id: $a}), (y:Village {id: $b})\n"
-        "MATCH p = allShortestPaths((x)-[:DISPATCHED_TO|SUPPORTS|ADVISES*..4]-(y))\n"
+        f"MATCH p = allShortestPaths((x)-[:{'|'.join(ties)}*..4]-(y))\n"
         "RETURN p"
     )
-    want = x.shortest_paths(G, a, b, max_depth=4, types=x.EXPERT_TIES)
+    want = x.shortest_paths(G, a, b, max_depth=4, types=ties)
     assert want and k.value("len(paths)") == len(want)
     assert sorted(k.value("[[n['id'] for n in p['nodes']] for p in paths['p']]")) == sorted(
         nodes for nodes, _ in want
