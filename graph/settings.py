@@ -12,8 +12,7 @@ from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import AliasChoices, Field, SecretStr, field_validator
-from pydantic_settings import NoDecode
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,18 +67,22 @@ class Settings(BaseSettings):
         description="comma-separated keys accepted in X-API-Key; none: /cypher is closed",
     )
     read_requires_key: bool = Field(
-        False, validation_alias="RURALKG_READ_REQUIRES_KEY", description="close the read routes to callers without a key"
+        False,
+        validation_alias="RURALKG_READ_REQUIRES_KEY",
+        description="close the read routes to callers without a key",
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
         validation_alias="RURALKG_CORS_ORIGINS",
         description="comma-separated origins allowed by CORS; none: no CORS headers at all",
     )
-    max_body_bytes: int = Field(
-        64 * 1024, ge=1024, le=16 << 20, validation_alias="RURALKG_MAX_BODY_BYTES"
-    )
+    max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 << 20, validation_alias="RURALKG_MAX_BODY_BYTES")
     cypher_timeout: float = Field(
-        5.0, gt=0, le=600, validation_alias="RURALKG_CYPHER_TIMEOUT", description="seconds a /cypher query may run"
+        5.0,
+        gt=0,
+        le=600,
+        validation_alias="RURALKG_CYPHER_TIMEOUT",
+        description="seconds a /cypher query may run",
     )
     cypher_row_cap: int = Field(1000, ge=1, le=100_000, validation_alias="RURALKG_CYPHER_ROW_CAP")
     cypher_concurrency: int = Field(

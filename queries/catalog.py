@@ -153,3 +153,7 @@ async def run_async(session: neo4j.AsyncSession, settings: Settings, entry: Entr
         return rows
 
     return entry.shape(params, await session.execute_read(work))
+
+
+class QueryTimedOut(TimeoutError):
+    """A query ran past its deadline; the driver closed its connection."""

@@ -34,7 +34,9 @@ from dataclasses import dataclass
 # Procedures an analyst may CALL: they list the schema and change nothing.
 PROCEDURES = frozenset({"db.labels", "db.relationshipTypes", "db.propertyKeys"})
 # Namespaces of built-in functions that compute values and touch nothing (date.truncate ...).
-FUNCTION_NAMESPACES = frozenset({"date", "datetime", "localdatetime", "localtime", "time", "duration", "point"})
+FUNCTION_NAMESPACES = frozenset(
+    {"date", "datetime", "localdatetime", "localtime", "time", "duration", "point"}
+)
 READ_STARTS = frozenset({"MATCH", "OPTIONAL", "WITH", "UNWIND", "RETURN", "CALL"})
 PREFIXES = frozenset({"EXPLAIN", "PROFILE"})
 # Words that begin or belong to a clause or command that writes or administers. None of them
@@ -165,8 +167,7 @@ def _check_start(tokens: list[Token], i: int, where: str) -> None:
     first = tokens[i]
     if first.keyword not in READ_STARTS:
         raise WriteRefused(
-            f"{where} must start with a reading clause ({', '.join(sorted(READ_STARTS))}), "
-            f"not {first.text!r}"
+            f"{where} must start with a reading clause ({', '.join(sorted(READ_STARTS))}), not {first.text!r}"
         )
 
 
@@ -183,13 +184,12 @@ def assert_read_only(cypher: str) -> str:
         if tok.kind == "word" and prev != "." and tok.keyword in FORBIDDEN:
             raise WriteRefused(f"read-only queries only: {tok.keyword!r} is not allowed")
         if tok.keyword == "UNION":
-            nxt = k + 1 + (k + 1 < len(body) and body[k + 1].keyword in ("ALL", "DISTINCT"))
-            _check_start(body, nxt, "the part after UNION")
+            skip = k + 1 < len(body) and body[k + 1].keyword in ("ALL", "DISTINCT")
+            _check_start(body, k + 1 + skip, "the part after UNION")
         if tok.keyword == "CALL" and prev != ".":
-            nxt = body[k + 1] if k + 1 < len(body) else None
-            if nxt is None:
+            if k + 1 >= len(body):
                 raise WriteRefused("CALL names no procedure")
-            if nxt.text in ("{", "("):  # a subquery, with or without a variable scope
+            if body[k + 1].text in ("{", "("):  # a subquery, with or without a variable scope
                 continue
             name, _, quoted = _dotted_name(body, k + 1)
             if quoted:
@@ -198,8 +198,11 @@ def assert_read_only(cypher: str) -> str:
                 raise WriteRefused(
                     f"procedure {name!r} is not allowed; allowed: {', '.join(sorted(PROCEDURES))}"
                 )
-        elif tok.kind in ("word", "name") and prev != "." and body[k - 1].keyword != "CALL" and (
-            k + 2 < len(body) and body[k + 1].text == "."
+        elif (
+            tok.kind in ("word", "name")
+            and prev != "."
+            and body[k - 1].keyword != "CALL"
+            and (k + 2 < len(body) and body[k + 1].text == ".")
         ):
             name, after, quoted = _dotted_name(body, k)
             if after < len(body) and body[after].text == "(" and "." in name:
