@@ -64,7 +64,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 def require_json(request: Request) -> None:
-    """A body must say it is JSON; anything else is named, not guessed at."""
+    """A body must say it is JSON; anything else is named, not guessed at. No body, no type needed."""
+    has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    if not has_body:
+        return
     given = request.headers.get("content-type", "")
     media = given.split(";")[0].strip().lower()
     if media not in JSON_TYPES and not media.endswith("+json"):
