@@ -23,10 +23,6 @@ _ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 PROBLEM = b"application/problem+json"
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 def problem_message(status: int, title: str, detail: str) -> tuple[Message, Message]:
     """A problem+json response as ASGI messages, for the layer that runs outside FastAPI."""
     body = json.dumps(
@@ -58,40 +54,48 @@ class Guard:
         rid = given if _ID.match(given) else uuid.uuid4().hex
         token = request_id.set(rid)
         started, status, t0 = False, 0, time.monotonic()
+        answered = False  # this layer answered; whatever the app sends after is dropped
         id_header = (b"x-request-id", rid.encode())
 
         async def send_out(message: Message) -> None:
             nonlocal started, status
+            if answered:
+                return
             if message["type"] == "http.response.start":
                 started, status = True, message["status"]
                 message = {**message, "headers": [*message.get("headers", []), id_header]}
             await send(message)
 
         async def refuse(status_code: int, title: str, detail: str) -> None:
+            nonlocal answered
             if not started:
                 start, body = problem_message(status_code, title, detail)
                 await send_out(start)
                 await send(body)
+            answered = True
 
         try:
             length = int(headers.get(b"content-length", b"0") or 0)
         except ValueError:
             length = 0
+        too_large = f"the request body may hold at most {self.max_body} bytes"
         try:
             if length > self.max_body:
-                await refuse(
-                    413, "Body too large", f"the request body may hold at most {self.max_body} bytes"
-                )
+                await refuse(413, "Body too large", too_large)
                 return
             received = 0
 
             async def capped_receive() -> Message:
+                # Past the cap: answer 413 here and tell the app the client left, so it stops.
                 nonlocal received
+                if answered:
+                    return {"type": "http.disconnect"}
                 message = await receive()
                 if message["type"] == "http.request":
                     received += len(message.get("body", b""))
                     if received > self.max_body:
-                        raise BodyTooLarge
+                        await refuse(413, "Body too large", too_large)
+                        return {"type": "http.disconnect"}
                 return message
 
             task = asyncio.ensure_future(self.app(scope, capped_receive, send_out))
@@ -104,12 +108,7 @@ class Guard:
                 log.warning("request ran past its deadline of %.1f s and was cancelled", self.deadline)
                 await refuse(504, "Deadline exceeded", f"the request ran longer than {self.deadline:g} s")
                 return
-            try:
-                task.result()
-            except BodyTooLarge:
-                await refuse(
-                    413, "Body too large", f"the request body may hold at most {self.max_body} bytes"
-                )
+            task.result()
         finally:
             log.info(
                 "%s %s %s",
