@@ -67,6 +67,7 @@ def _driver_config(settings: Settings) -> dict[str, Any]:
     return {
         "connection_timeout": settings.connect_timeout,
         "connection_acquisition_timeout": settings.connect_timeout * 2,
+        "max_connection_pool_size": settings.pool_size,
         # Retries of transient errors (deadlocks, a leader switch) stay short: an unreachable
         # graph must turn into a 503 quickly, not after a minute of backoff.
         "max_transaction_retry_time": settings.connect_timeout,

@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         description="seconds a query may run: driver timeout on Neo4j, server flag on the local server",
     )
 
+    pool_size: int = Field(
+        100, ge=1, le=1000, validation_alias="RURALKG_POOL_SIZE", description="graph connections per process"
+    )
+
     data_dir: Path = Field(Path(".ruralkg"), validation_alias="RURALKG_DATA_DIR")
     local_bolt_port: int = Field(
         0, ge=0, le=65535, validation_alias="RURALKG_BOLT_PORT", description="0 picks a free port"
