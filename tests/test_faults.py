@@ -5,6 +5,7 @@ correctly, no request outliving its deadline, and the graph unchanged."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -204,17 +205,13 @@ def test_shutdown_within_seconds_while_requests_hang(own_graph: tuple[Settings, 
 def _up(url: str) -> bool:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        try:
+        with contextlib.suppress(httpx.HTTPError):
             if httpx.get(f"{url}/health", timeout=5).status_code == 200:
                 return True
-        except httpx.HTTPError:
-            pass
         time.sleep(0.2)
     return False
 
 
 def _quiet_get(url: str) -> None:
-    try:
+    with contextlib.suppress(httpx.HTTPError):
         httpx.get(f"{url}/search", params=SEARCH[1], timeout=40)
-    except httpx.HTTPError:
-        pass
