@@ -170,6 +170,9 @@ def parse_case_file(path: Path) -> tuple[CaseFile | None, list[CaseError]]:
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         return None, [CaseError(path, line, "file", None, f"is not valid YAML: {exc.problem}")]
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. a control character
+        line = text.count("\n", 0, exc.position) + 1
+        return None, [CaseError(path, line, "file", None, f"is not valid YAML: {exc}")]
     c = _Collector(path, _line_map(node) if node is not None else {})
     for at, key, line, first in _duplicate_keys(node) if node is not None else []:
         if len(at) < 3:
