@@ -6,6 +6,7 @@ correctly, no request outliving its deadline, and the graph unchanged."""
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -177,7 +178,7 @@ def test_shutdown_within_seconds_while_requests_hang(own_graph: tuple[Settings, 
     }
     env.pop("NEO4J_URI", None)
     api = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--log-level", "warning"],
+        [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--log-level", "info"],
         env=env,
         cwd=Path(REPO),
         stdout=subprocess.DEVNULL,
@@ -195,6 +196,13 @@ def test_shutdown_within_seconds_while_requests_hang(own_graph: tuple[Settings, 
         api.send_signal(signal.SIGTERM)
         api.wait(timeout=20)
         assert time.monotonic() - t0 < 8, "shutdown waited on hanging requests"
+        assert api.stderr is not None
+        logged = [
+            json.loads(line) for line in api.stderr.read().decode().splitlines() if line.startswith("{")
+        ]
+        assert any(e["logger"] == "ruralkg.access" for e in logged)
+        assert all("request_id" in e for e in logged), "every log line carries a request id"
+        assert {e["request_id"] for e in logged if e["logger"] == "ruralkg.access"} != {"-"}
     finally:
         os.kill(state.pid, signal.SIGCONT)
         if api.poll() is None:
@@ -215,3 +223,38 @@ def _up(url: str) -> bool:
 def _quiet_get(url: str) -> None:
     with contextlib.suppress(httpx.HTTPError):
         httpx.get(f"{url}/search", params=SEARCH[1], timeout=40)
+
+
+def test_graph_lost_mid_load_names_the_sources_loaded(own_graph: tuple[Settings, LocalServer]) -> None:
+    from loaders.load import SourceLoadError, collect_facts, load
+    from loaders.writer import batch_count
+
+    settings, server = own_graph
+    driver = open_driver(resolve_target(settings, start_local=False), settings)
+    driver.execute_query("MATCH (n) DETACH DELETE n")
+    facts = collect_facts(settings)
+    first_batches = batch_count(facts[0], settings.batch_size)
+    calls = 0
+
+    def kill_during_the_second_source(n: int) -> None:
+        nonlocal calls
+        calls += n
+        if calls == first_batches + 1:
+            state = server.read_state()
+            assert state is not None
+            os.kill(state.pid, signal.SIGKILL)
+
+    with pytest.raises(SourceLoadError) as info:
+        load(driver, settings, facts, on_batch=kill_during_the_second_source)
+    driver.close()
+    message = str(info.value)
+    assert info.value.source_id == facts[1].source_id
+    assert "was lost" in message and f"sources already loaded: {facts[0].source_id}" in message
+    server.start(owned=True)
+    driver = open_driver(resolve_target(settings, start_local=False), settings)
+    try:
+        loaded = [r["id"] for r in driver.execute_query("MATCH (s:Source) RETURN s.id AS id").records]
+        assert loaded == [facts[0].source_id], "only whole sources: the first, not the second"
+        load(driver, settings, facts)  # rerun: everything, as a clean load
+    finally:
+        driver.close()

@@ -227,3 +227,13 @@ def test_health_answers_while_bad_bodies_are_validated(client: httpx.Client, api
         for t in threads:
             t.join()
     assert worst < 1.0
+
+
+def test_slow_queries_are_logged_with_entry_and_duration(
+    graph_settings: Settings, curated_graph: Driver, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings = graph_settings.model_copy(update={"slow_query_ms": 0.0})
+    with serve_api(settings) as url, httpx.Client(base_url=url, timeout=30) as c:
+        assert c.get("/queries/overview").status_code == 200
+    slow = [r for r in caplog.records if getattr(r, "entry", None) == "overview"]
+    assert slow and slow[0].ms >= 0 and "slow query overview" in slow[0].getMessage()  # type: ignore[attr-defined]
