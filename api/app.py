@@ -47,7 +47,13 @@ from queries.models import Page
 VERSION = "0.1.0"
 log = logging.getLogger("ruralkg.api")
 EntityId = Annotated[
-    str, Path(min_length=3, max_length=200, description="e.g. village:fujian.zhouning.lidun.qinxi")
+    str,
+    Path(
+        min_length=3,
+        max_length=200,
+        description="e.g. village:fujian.zhouning.lidun.qinxi",
+        examples=["village:fujian.zhouning.lidun.qinxi"],
+    ),
 ]
 QueryName = Annotated[str, Path(max_length=100, description="a catalog entry's name (GET /queries)")]
 JSON_TYPES = ("application/json",)
