@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Body, Depends, FastAPI, Path, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
@@ -23,9 +24,9 @@ from api.graph import GraphHandle, answer, within
 from api.middleware import Guard, cors_kwargs
 from api.problems import BadRequest
 from graph.settings import Settings, get_settings
-from queries import CATALOG, get_entry
+from queries import CATALOG
 from queries.analyst import CypherRequest, CypherResult, run_cypher_async
-from queries.catalog import params_from_strings
+from queries.catalog import Entry, UnknownQuery
 from queries.explore import (
     ENTITY,
     NEIGHBORHOOD_ENTRY,
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.graph = GraphHandle(settings)
     app.state.cypher_slots = asyncio.Semaphore(settings.cypher_concurrency)
+    app.state.openapi_components = {}  # schemas the routes refer to that FastAPI does not collect
     problems.install(app)
     docs.install(app)
     _routes(app)
@@ -116,9 +118,59 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-async def _validated(model: Any, data: Any) -> Any:
+async def _validated(model: Any, data: Any, *, strict: bool = False) -> Any:
     # Off the event loop: a large body of bad keys must not stall every other request.
-    return await asyncio.to_thread(model.model_validate, data)
+    return await asyncio.to_thread(lambda: model.model_validate(data, strict=strict))
+
+
+def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
+    """GET and POST /queries/<name> for one catalog entry, documented with its own parameter
+    and result schemas (so the OpenAPI document states exactly what each entry accepts)."""
+    body_schema = entry.params.model_json_schema(ref_template="#/components/schemas/{model}")
+    app.state.openapi_components.update(body_schema.pop("$defs", {}))
+
+    async def run_get(params: Any, graph: GraphDep) -> Any:
+        return await answer(graph, entry, params)
+
+    async def run_post(request: Request, graph: GraphDep, _json: Annotated[None, JsonBody]) -> Any:
+        body = await request.body()
+        try:
+            data = json.loads(body) if body else {}
+        except ValueError as exc:
+            raise BadRequest(
+                400,
+                "Bad parameters",
+                f"(body): malformed JSON: {exc}",
+                errors=[{"field": "(body)", "message": f"malformed JSON: {exc}"}],
+            ) from None
+        if not isinstance(data, dict):
+            raise BadRequest(
+                400,
+                "Bad parameters",
+                "(body): must be a JSON object of parameters",
+                errors=[{"field": "(body)", "message": "must be a JSON object of parameters"}],
+            )
+        # Strict: a JSON body has types; "5" or false is not the integer its schema promises.
+        return await answer(graph, entry, await _validated(entry.params, data, strict=True))
+
+    # The parameter model is only known here, so the annotation is set, not written.
+    run_get.__annotations__["params"] = Annotated[entry.params, Query()]
+    common: dict[str, Any] = {
+        "tags": ["catalog"],
+        "response_model": entry.result,
+        "dependencies": [ReadAccess],
+        "summary": entry.summary_en,
+        "description": entry.summary_zh,
+    }
+    app.get(f"/queries/{entry.name}", operation_id=f"query_{entry.name}_get", **common)(run_get)
+    app.post(
+        f"/queries/{entry.name}",
+        operation_id=f"query_{entry.name}_post",
+        openapi_extra={
+            "requestBody": {"required": False, "content": {"application/json": {"schema": body_schema}}}
+        },
+        **common,
+    )(run_post)
 
 
 def _routes(app: FastAPI) -> None:
@@ -179,36 +231,14 @@ def _routes(app: FastAPI) -> None:
     async def catalog() -> list[dict[str, Any]]:
         return [entry.describe() for entry in CATALOG.values()]
 
-    @app.get(
-        "/queries/{name}",
-        tags=["catalog"],
-        summary="Run a catalog entry with query-string parameters",
-        dependencies=[ReadAccess],
-    )
-    async def run_get(name: QueryName, request: Request, graph: GraphDep) -> Any:
-        entry = get_entry(name)
-        given = {key: request.query_params.getlist(key) for key in request.query_params}
-        params = await asyncio.to_thread(params_from_strings, entry.params, given)
-        result = await answer(graph, entry, params)
-        return result.model_dump(mode="json")
+    for entry in CATALOG.values():
+        _entry_routes(app, entry)
 
-    @app.post(
-        "/queries/{name}",
-        tags=["catalog"],
-        summary="Run a catalog entry with a JSON body of parameters",
-        dependencies=[ReadAccess],
-    )
-    async def run_post(
-        name: QueryName,
-        graph: GraphDep,
-        _json: Annotated[None, JsonBody],
-        body: Annotated[
-            dict[str, Any] | None, Body(examples=[{"village": "village:fujian.zhouning.lidun.qinxi"}])
-        ] = None,
-    ) -> Any:
-        entry = get_entry(name)
-        result = await answer(graph, entry, await _validated(entry.params, body or {}))
-        return result.model_dump(mode="json")
+    # Names the catalog does not hold: a 404 that lists the ones it does.
+    @app.get("/queries/{name}", include_in_schema=False, dependencies=[ReadAccess])
+    @app.post("/queries/{name}", include_in_schema=False, dependencies=[ReadAccess])
+    async def unknown_query(name: QueryName) -> Any:
+        raise UnknownQuery(name)
 
     @app.post(
         "/cypher",

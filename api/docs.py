@@ -54,6 +54,8 @@ def truthful_openapi(app: FastAPI) -> dict[str, Any]:
         routes=app.routes,
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, sub in getattr(app.state, "openapi_components", {}).items():
+        components.setdefault(name, sub)
     components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
     for name, sub in components["Problem"].pop("$defs", {}).items():
         components[name] = sub

@@ -108,6 +108,9 @@ class Guard:
                 log.warning("request ran past its deadline of %.1f s and was cancelled", self.deadline)
                 await refuse(504, "Deadline exceeded", f"the request ran longer than {self.deadline:g} s")
                 return
+            if answered:  # a refused body: whatever the app made of its end is moot
+                task.exception()
+                return
             task.result()
         finally:
             log.info(

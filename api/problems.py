@@ -22,6 +22,7 @@ from neo4j.exceptions import (
 )
 from pydantic import BaseModel, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 from api.logs import request_id
@@ -191,6 +192,11 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DriverError)
     async def _driver(request: Request, exc: DriverError) -> JSONResponse:
         return graph_unreachable("the graph driver failed", exc)
+
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect) -> JSONResponse:
+        # The client left, or the body cap ended the read (the 413 is already sent).
+        return problem(400, "Client disconnected", "the request body ended early")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
