@@ -118,9 +118,31 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
-async def _validated(model: Any, data: Any, *, strict: bool = False) -> Any:
+async def _validated(model: Any, data: Any) -> Any:
     # Off the event loop: a large body of bad keys must not stall every other request.
-    return await asyncio.to_thread(lambda: model.model_validate(data, strict=strict))
+    return await asyncio.to_thread(model.model_validate, data)
+
+
+def _json_integers(entry: Entry[Any, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """A JSON body's integers as its schema means them: 5 and 5.0 are integers, "5" and false
+    are not (pydantic's lax mode, right for query strings, would take both)."""
+    fields = entry.params.model_json_schema().get("properties", {})
+    out = dict(data)
+    for key, value in data.items():
+        spec = fields.get(key, {})
+        types = {spec.get("type")} | {s.get("type") for s in spec.get("anyOf", [])}
+        if "integer" not in types or value is None:
+            continue
+        if isinstance(value, bool | str):
+            raise BadRequest(
+                400,
+                "Bad parameters",
+                f"{key}: must be an integer",
+                errors=[{"field": key, "message": "must be an integer"}],
+            )
+        if isinstance(value, float) and value.is_integer():
+            out[key] = int(value)
+    return out
 
 
 def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
@@ -128,6 +150,7 @@ def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
     and result schemas (so the OpenAPI document states exactly what each entry accepts)."""
     body_schema = entry.params.model_json_schema(ref_template="#/components/schemas/{model}")
     app.state.openapi_components.update(body_schema.pop("$defs", {}))
+    body_required = bool(body_schema.get("required"))
 
     async def run_get(params: Any, graph: GraphDep) -> Any:
         return await answer(graph, entry, params)
@@ -150,8 +173,7 @@ def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
                 "(body): must be a JSON object of parameters",
                 errors=[{"field": "(body)", "message": "must be a JSON object of parameters"}],
             )
-        # Strict: a JSON body has types; "5" or false is not the integer its schema promises.
-        return await answer(graph, entry, await _validated(entry.params, data, strict=True))
+        return await answer(graph, entry, await _validated(entry.params, _json_integers(entry, data)))
 
     # The parameter model is only known here, so the annotation is set, not written.
     run_get.__annotations__["params"] = Annotated[entry.params, Query()]
@@ -167,7 +189,10 @@ def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
         f"/queries/{entry.name}",
         operation_id=f"query_{entry.name}_post",
         openapi_extra={
-            "requestBody": {"required": False, "content": {"application/json": {"schema": body_schema}}}
+            "requestBody": {
+                "required": body_required,
+                "content": {"application/json": {"schema": body_schema}},
+            }
         },
         **common,
     )(run_post)

@@ -86,7 +86,7 @@ def field_errors(errors: list[Any]) -> list[dict[str, str]]:
             continue
         loc = [str(p) for p in err.get("loc", ()) if p not in ("query", "path", "body")]
         message = str(err.get("msg", "")).removeprefix("Value error, ")
-        out.append({"field": ".".join(loc) or "(body)", "message": message})
+        out.append({"field": ".".join(loc) or "(request)", "message": message})
     if len(errors) > MAX_FIELD_ERRORS:
         out.append(
             {"field": "(more)", "message": f"{len(errors) - MAX_FIELD_ERRORS} more problems not listed"}

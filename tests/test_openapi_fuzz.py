@@ -2,9 +2,10 @@
 added later too), bounded in examples and time. Zero 5xx, zero responses whose status, content
 type, headers or body the document does not declare, invalid input always refused.
 
-Left out on purpose: `positive_data_acceptance`. Some valid-per-schema requests are refused
-by rules a JSON schema cannot state: /cypher queries that are not read-only Cypher, a catalog
-entry's parameters under the generic /queries/{name}, /paths with source = target.
+Left out on purpose: `positive_data_acceptance`. Measured with it on (2,578 requests), every
+operation accepts what its schema allows except where a rule cannot be stated in JSON schema:
+/paths and /queries/path need two different ends, /cypher runs only read-only Cypher (any
+string is schema-valid), and a search needs a letter or digit (`!!!` folds to nothing).
 """
 
 from __future__ import annotations
