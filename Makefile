@@ -1,10 +1,11 @@
 # make run: set up and run the service on the local graph server.
 # make test: set up with the dev extra and run the checks and tests.
+# make notebook: set up with the notebook extra and start Jupyter on the local graph server.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-dev clean
+.PHONY: run test lint install install-dev install-notebook notebook clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,18 +17,26 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed $(VENV)/.installed-notebook
+
+$(VENV)/.installed-notebook: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[notebook]'
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-notebook: $(VENV)/.installed-notebook
 
 run: install
 	$(BIN)/ruralkg serve
 
+notebook: install-notebook
+	$(BIN)/ruralkg notebook
+
 lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy graph loaders queries api
+	$(BIN)/mypy graph loaders queries api ruralkg
 
 test: lint
 	$(BIN)/pytest

@@ -23,6 +23,7 @@ from api.deps import GraphDep, KeyRequired, ReadAccess, SettingsDep
 from api.graph import GraphHandle, answer, within
 from api.middleware import Guard, cors_kwargs
 from api.problems import BadRequest
+from api.views import routes as views
 from graph.settings import Settings, get_settings
 from queries import CATALOG
 from queries.analyst import CypherRequest, CypherResult, run_cypher_async
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     problems.install(app)
     docs.install(app)
     _routes(app)
+    views.install(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_kwargs(settings.cors_origins))
     deadline = max(settings.query_timeout, settings.cypher_timeout) + settings.connect_timeout

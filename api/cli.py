@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import json
+import os
 import signal
+import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -185,6 +188,44 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+
+def cmd_notebook(args: argparse.Namespace) -> int:
+    """JupyterLab on the notebooks, on the service's graph: the local server (started or reused,
+    with the curated data if it was empty) when NEO4J_URI is unset. Stops the server it started
+    when Jupyter exits."""
+    if importlib.util.find_spec("jupyterlab") is None:
+        print("ruralkg: Jupyter is not installed; `make notebook` installs it", file=sys.stderr)
+        return 2
+    settings = get_settings()
+    # Kernels start in the notebook's folder: they find the server by its absolute data dir.
+    env = {**os.environ, "RURALKG_DATA_DIR": str(settings.data_path)}
+    command = [
+        sys.executable, "-m", "jupyter", "lab", f"--ServerApp.root_dir={NOTEBOOKS}",
+        "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={args.port}",
+    ]  # fmt: skip
+    if args.no_browser:
+        command.append("--no-browser")
+    if os.geteuid() == 0:  # containers and CI machines run as root; Jupyter refuses it unless told
+        command.append("--allow-root")
+    local = serving(settings) if settings.uses_local_server else contextlib.nullcontext()
+    with local:
+        _ready_graph(settings)
+        if settings.uses_local_server:
+            print(describe(settings), flush=True)
+        jupyter = subprocess.Popen(command, env=env)
+        # Ctrl-C belongs to Jupyter (it asks before shutting down); we stop when it has.
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+        try:
+            return jupyter.wait()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            if jupyter.poll() is None:
+                jupyter.terminate()
+                jupyter.wait(timeout=30)
+
+
 def cmd_query(args: argparse.Namespace) -> int:
     entry = get_entry(args.name)
     given: dict[str, list[str]] = {}
@@ -278,6 +319,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
     )
     serve.set_defaults(handler=cmd_serve)
+
+    notebook = sub.add_parser(
+        "notebook", help="JupyterLab on notebooks/, on the service's graph (local if NEO4J_URI is unset)"
+    )
+    notebook.add_argument("--port", type=int, default=8888, help="Jupyter's port on 127.0.0.1")
+    notebook.add_argument("--no-browser", action="store_true", help="do not open a browser")
+    notebook.set_defaults(handler=cmd_notebook)
 
     query = sub.add_parser("query", help="run a catalog query from the shell")
     query.add_argument("name", help=f"one of: {', '.join(CATALOG)}")

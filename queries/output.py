@@ -1,4 +1,4 @@
-"""Catalog results as text for the shell: JSON, or one row per item as a table or CSV."""
+"""Catalog results as flat rows: text for the shell (JSON, a table, CSV), cells for DataFrames."""
 
 from __future__ import annotations
 
@@ -30,11 +30,26 @@ def _short(value: Any) -> str:
     return _cell(value)
 
 
+def _items(result: BaseModel) -> list[dict[str, Any]]:
+    data = result.model_dump(mode="json")
+    return data["items"] if {"items", "total"} <= data.keys() else [data]
+
+
 def rows_of(result: BaseModel) -> list[dict[str, str]]:
     """One flat row per item of a page, or one row for a single result."""
-    data = result.model_dump(mode="json")
-    items = data["items"] if {"items", "total"} <= data.keys() else [data]
-    return [{key: _cell(value) for key, value in item.items()} for item in items]
+    return [{key: _cell(value) for key, value in item.items()} for item in _items(result)]
+
+
+def records_of(result: BaseModel) -> list[dict[str, Any]]:
+    """The rows of `rows_of`, with numbers, booleans and nulls kept as they are: a DataFrame
+    built from them sums, sorts and plots its numeric columns."""
+    return [
+        {
+            key: value if value is None or isinstance(value, int | float) else _cell(value)
+            for key, value in item.items()
+        }
+        for item in _items(result)
+    ]
 
 
 def render(result: BaseModel, fmt: str) -> str:

@@ -1,0 +1,405 @@
+"""The explorer's pages: `/` and `/view/...`, HTML drawn from the catalog, served offline.
+
+Every page carries a Content-Security-Policy that allows scripts from our own server only
+(no inline script: the data ride in `<script type="application/json">`), so a name in the
+data can never run as code; vis-network and our scripts are served under /static.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, FastAPI, Path, Query, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import Field, create_model
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.gzip import GZipMiddleware
+from starlette.staticfiles import StaticFiles
+
+from api import problems
+from api.deps import SessionDep, SettingsDep
+from api.views import graphs
+from api.views.network import (
+    LABEL_STYLES,
+    NODE_CAP_DEFAULT,
+    NODE_CAP_MAX,
+    RELATIONSHIP_NAMES,
+    STATIC_DIR,
+    VIS_DIR,
+    build_network,
+    legend,
+    network_data,
+    style_of,
+    templates,
+)
+from queries import get_entry, run_async
+from queries.catalog import Params
+from queries.explore import NEIGHBORHOOD_ENTRY, PATH, NeighborhoodParams, PathParams
+from queries.models import Labels, RelTypes
+
+STATIC_URL = "/static"
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'none'"
+)
+GZIP_MIN_BYTES = 1024
+PAGE_HEADERS = {
+    "Vary": "Accept-Encoding",
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def _problem_schema(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {
+            problems.PROBLEM: {
+                "schema": {
+                    "type": "object",
+                    "required": ["type", "title", "status", "detail"],
+                    "properties": {
+                        "type": {"type": "string"},
+                        "title": {"type": "string"},
+                        "status": {"type": "integer"},
+                        "detail": {"type": "string"},
+                    },
+                }
+            }
+        },
+    }
+
+
+PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"description": "the page", "content": {"text/html": {"schema": {"type": "string"}}}},
+    400: _problem_schema("a parameter is out of bounds or malformed"),
+    404: _problem_schema("no such entity, alliance or network query"),
+    503: _problem_schema("the graph cannot be reached"),
+    504: _problem_schema("the query ran past RURALKG_QUERY_TIMEOUT"),
+}
+
+# Catalog entries whose answer is a network, and how to draw it.
+NETWORK_QUERIES: dict[str, tuple[Callable[[Any], graphs.Graph], str, str]] = {
+    "shared-experts": (
+        graphs.shared_experts_graph,
+        "共享专家 Shared experts",
+        "people and the villages they link",
+    ),
+    "enterprise-reach": (
+        graphs.enterprise_reach_graph,
+        "企业辐射 Enterprise reach",
+        "enterprises and what they touch",
+    ),
+}
+
+EntityId = Annotated[
+    str,
+    Path(
+        min_length=3, max_length=200, description="the entity's id, e.g. village:fujian.zhouning.lidun.qinxi"
+    ),
+]
+
+
+class ViewQuery(Params):
+    limit: int = Field(
+        NODE_CAP_DEFAULT,
+        ge=1,
+        le=NODE_CAP_MAX,
+        description=f"node cap (at most {NODE_CAP_MAX}); the page says what it left out",
+    )
+    labels: Labels | None = Field(None, description="only nodes with one of these labels")
+    types: RelTypes | None = Field(None, description="only these relationship types")
+    layout: Literal["force", "physics"] = Field(
+        "force",
+        description="force: positions computed on the server (fast); physics: laid out by the browser",
+    )
+
+
+class EntityViewQuery(ViewQuery):
+    depth: int = Field(1, ge=1, le=3, description="hops from the entity, 1 to 3")
+
+
+class PathViewQuery(ViewQuery):
+    source: str = Field(min_length=3, max_length=200, description="id of one end")
+    target: str = Field(min_length=3, max_length=200, description="id of the other end")
+    max_depth: int = Field(4, ge=1, le=6, description="longest path considered")
+    paths: int = Field(10, ge=1, le=50, description="at most this many shortest paths")
+
+
+def _page(request: Request, template: str, **ctx: Any) -> HTMLResponse:
+    html = (
+        templates()
+        .get_template(template)
+        .render(
+            static_url=STATIC_URL,
+            legend=legend(),
+            styles={
+                k: {"zh": s.zh, "en": s.en, "color": s.color, "shape": s.shape}
+                for k, s in LABEL_STYLES.items()
+            },
+            relationship_names=RELATIONSHIP_NAMES,
+            nav_queries=[{"name": k, "title": v[1]} for k, v in NETWORK_QUERIES.items()],
+            **ctx,
+        )
+    )
+    body = html.encode("utf-8")
+    headers = dict(PAGE_HEADERS)
+    # A 2,000-node page is about 1.4 MB of JSON that gzip takes to a tenth.
+    if len(body) > GZIP_MIN_BYTES and "gzip" in request.headers.get("accept-encoding", ""):
+        body = gzip.compress(body, compresslevel=5)
+        headers["Content-Encoding"] = "gzip"
+    return HTMLResponse(body, headers=headers)
+
+
+async def _network_page(
+    request: Request,
+    *,
+    view: str,
+    title: str,
+    subtitle: str,
+    graph: graphs.Graph,
+    query: ViewQuery,
+    center: str | None,
+    state: dict[str, Any],
+    total_nodes: int | None = None,
+    server_labels: bool = False,
+    levels: bool = False,
+    direction: Literal["UD", "LR"] = "UD",
+) -> HTMLResponse:
+    """Cap and filter the graph, lay it out (in a worker thread: it is CPU work) and render."""
+    cut = graphs.capped(
+        graph,
+        query.limit,
+        keep=[center] if center else [],
+        labels=None if server_labels else query.labels,
+        types=None if server_labels else query.types,
+    )
+    layout = "levels" if levels else query.layout
+    net = await run_in_threadpool(
+        build_network,
+        cut.nodes,
+        cut.edges,
+        center=center,
+        layout=layout,
+        levels=cut.levels,
+        direction=direction,
+    )
+    total = max(total_nodes if total_nodes is not None else cut.total_nodes, len(cut.nodes))
+    page = {
+        "view": view,
+        "center": center,
+        "state": {k: v for k, v in state.items() if v not in (None, [], "")},
+        "cap": {
+            "limit": query.limit,
+            "max": NODE_CAP_MAX,
+            "shown": len(cut.nodes),
+            "total": total,
+            "cut": total - len(cut.nodes),
+            "by_label": cut.cut_by_label,
+        },
+        "expand": {"limit": min(query.limit, 100)},
+    }
+    return _page(
+        request,
+        "view.html",
+        title=title,
+        subtitle=subtitle,
+        page=page,
+        data=network_data(net),
+        cap=page["cap"],
+    )
+
+
+router = APIRouter(tags=["views"], default_response_class=HTMLResponse)
+
+
+@router.get(
+    "/",
+    responses={200: PAGE_RESPONSES[200]},
+    summary="The explorer: search with suggestions, results by label, the legend",
+)
+async def explorer(request: Request) -> HTMLResponse:
+    return _page(
+        request,
+        "index.html",
+        title="ruralkg 党建联盟知识图谱",
+        queries=[{"name": k, "title": v[1], "en": v[2]} for k, v in NETWORK_QUERIES.items()],
+    )
+
+
+@router.get(
+    "/view/entities/{entity_id}",
+    responses=PAGE_RESPONSES,
+    summary="An entity's neighbourhood as an interactive network",
+)
+async def entity_view(
+    entity_id: EntityId,
+    query: Annotated[EntityViewQuery, Query()],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    params = NeighborhoodParams(
+        id=entity_id,
+        depth=query.depth,
+        labels=query.labels,
+        types=query.types,
+        limit=max(1, query.limit - 1),  # the view's cap counts the centre too
+    )
+    answer = await run_async(session, settings, NEIGHBORHOOD_ENTRY, params)
+    style = style_of(answer.center.label)
+    return await _network_page(
+        request,
+        view="entity",
+        title=answer.center.name,
+        subtitle=f"{style.zh} {style.en} · {query.depth} 跳邻域",
+        graph=graphs.neighborhood_graph(answer),
+        query=query,
+        center=entity_id,
+        state=query.model_dump(mode="json") | {"id": entity_id},
+        total_nodes=answer.total_nodes + 1,
+        server_labels=True,
+    )
+
+
+@router.get(
+    "/view/alliances/{alliance_id}",
+    responses=PAGE_RESPONSES,
+    summary="An alliance as a tree: branches, villages, projects, enterprises",
+)
+async def alliance_view(
+    alliance_id: EntityId,
+    query: Annotated[ViewQuery, Query()],
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> HTMLResponse:
+    entry = get_entry("alliance-tree")
+    tree = await run_async(session, settings, entry, entry.params(id=alliance_id))
+    return await _network_page(
+        request,
+        view="alliance",
+        title=tree.name,
+        subtitle="党建联盟树 Alliance tree",
+        graph=graphs.alliance_graph(tree),
+        query=query,
+        center=alliance_id,
+        state=query.model_dump(mode="json") | {"id": alliance_id},
+        levels=True,
+    )
+
+
+@router.get("/view/paths", responses=PAGE_RESPONSES, summary="The shortest connections between two entities")
+async def paths_view(
+    query: Annotated[PathViewQuery, Query()], request: Request, session: SessionDep, settings: SettingsDep
+) -> HTMLResponse:
+    params = PathParams(
+        source=query.source,
+        target=query.target,
+        max_depth=query.max_depth,
+        types=query.types,
+        limit=query.paths,
+    )
+    answer = await run_async(session, settings, PATH, params)
+    found = len(answer.paths)
+    return await _network_page(
+        request,
+        view="paths",
+        title=f"{answer.source.name} ↔ {answer.target.name}",
+        subtitle=f"最短联系 Shortest connections: {found} 条"
+        if found
+        else "没有找到联系 No connection found",
+        graph=graphs.paths_graph(answer),
+        query=query,
+        center=query.source,
+        state=query.model_dump(mode="json"),
+        levels=True,
+        direction="LR",
+    )
+
+
+def _query_view_model(name: str) -> type[ViewQuery]:
+    """The view's parameters and the entry's (its page size aside: the answer is read whole,
+    up to 500 items, and the node cap applies), in one model, so OpenAPI declares them all."""
+    fields: dict[str, Any] = {
+        key: (field.annotation, field)
+        for key, field in get_entry(name).params.model_fields.items()
+        if key not in ViewQuery.model_fields
+    }
+    model: type[ViewQuery] = create_model(  # type: ignore[call-overload]
+        "".join(part.title() for part in name.split("-")) + "ViewQuery", __base__=ViewQuery, **fields
+    )
+    return model
+
+
+def _add_query_view(name: str, to_graph: Callable[[Any], graphs.Graph], title: str, en: str) -> None:
+    entry = get_entry(name)
+    model = _query_view_model(name)
+
+    async def view(
+        query: Annotated[model, Query()],  # type: ignore[valid-type]
+        request: Request,
+        session: SessionDep,
+        settings: SettingsDep,
+    ) -> HTMLResponse:
+        asked: ViewQuery = query
+        given = asked.model_dump(exclude=set(ViewQuery.model_fields), exclude_none=True)
+        params = entry.params.model_validate(
+            given | ({"limit": 500} if "limit" in entry.params.model_fields else {})
+        )
+        answer = await run_async(session, settings, entry, params)
+        entry_state = params.model_dump(mode="json", exclude_defaults=True)
+        entry_state.pop("limit", None)
+        return await _network_page(
+            request,
+            view="query",
+            title=title,
+            subtitle=entry.summary_zh,
+            graph=to_graph(answer),
+            query=asked,
+            center=None,
+            state=asked.model_dump(mode="json", include=set(ViewQuery.model_fields))
+            | entry_state
+            | {"name": name},
+        )
+
+    # The module's annotations are strings (PEP 563), resolved in its globals where `model` is
+    # not: give FastAPI the class itself.
+    view.__annotations__["query"] = Annotated[model, Query()]
+    router.add_api_route(
+        f"/view/queries/{name}",
+        view,
+        methods=["GET"],
+        response_class=HTMLResponse,
+        responses=PAGE_RESPONSES,
+        summary=f"{title}: {en}, as a network",
+        description=f"The catalog entry `{name}` (GET /queries) drawn as a network: {entry.summary_en}.",
+    )
+
+
+for _name, (_to_graph, _title, _en) in NETWORK_QUERIES.items():
+    _add_query_view(_name, _to_graph, _title, _en)
+
+
+@router.get("/view/queries/{name}", include_in_schema=False)
+async def no_query_view(
+    name: Annotated[str, Path(min_length=1, max_length=64)],
+) -> Response:
+    get_entry(name)  # an unknown name is a 404 naming every query
+    return problems.problem(
+        404, "Not found", f"query {name!r} has no network view", known=sorted(NETWORK_QUERIES)
+    )
+
+
+def install(app: FastAPI) -> None:
+    """The pages, and the files they load (vis-network from pyvis's wheel, our scripts), gzipped."""
+    app.include_router(router)
+    app.mount(f"{STATIC_URL}/vis", GZipMiddleware(StaticFiles(directory=VIS_DIR)), name="vis")
+    app.mount(
+        f"{STATIC_URL}/ruralkg", GZipMiddleware(StaticFiles(directory=STATIC_DIR)), name="ruralkg-static"
+    )
