@@ -61,6 +61,17 @@ def own_graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settin
         server.stop()
 
 
+@pytest.fixture(autouse=True)
+def _graph_running(own_graph: tuple[Settings, LocalServer]) -> None:
+    """A test that failed midway may have left the graph killed or frozen: each starts with it up."""
+    _, server = own_graph
+    state = server.read_state()
+    if state and pid_alive(state.pid):
+        os.kill(state.pid, signal.SIGCONT)
+    if server.running() is None:
+        server.start(owned=True)
+
+
 def _fingerprint(settings: Settings) -> tuple[int, int, str]:
     driver = open_driver(resolve_target(settings, start_local=False), settings)
     try:
@@ -101,7 +112,8 @@ def test_graph_restarted_on_new_ports(own_graph: tuple[Settings, LocalServer]) -
         while pid_alive(old.pid) and time.monotonic() < deadline:
             time.sleep(0.05)
         status, elapsed, ctype = _timed(c, *SEARCH)
-        assert status == 503 and ctype.startswith("application/problem+json") and elapsed < LIMIT
+        # unreachable (503), or still retrying when the deadline came (504) on a busy machine
+        assert status in (503, 504) and ctype.startswith("application/problem+json") and elapsed < LIMIT
         # started again as after a crash: new free ports (pinned elsewhere, so they cannot match)
         moved = settings.model_copy(update={"local_bolt_port": free_port(), "local_http_port": free_port()})
         new, started = LocalServer(moved).start(owned=True)
