@@ -62,7 +62,8 @@ def network_html(cell: Any) -> str:
 
 def test_parameters_come_from_notebook_variables(k: Kernel) -> None:
     shared = x.shared_experts(G)["items"][0]
-    village = shared["villages"][0]["id"]
+    # a village the person is tied to directly (others are served through a project)
+    village = next(v["id"] for v in shared["villages"] if v["tie"] in x.EXPERT_TIES)
     k.ok(f"village = {village!r}\nties = ['DISPATCHED_TO', 'SUPPORTS', 'ADVISES']\nunused = object()")
     cell = k.ok(
         "%%cypher --out people\n"
@@ -134,10 +135,11 @@ def test_path_query_draws_an_offline_network(k: Kernel) -> None:
     cell = k.ok(
         "%%cypher -o paths\n"
         "MATCH (x:Village {id: $a}), (y:Village {id: $b})\n"
-        "MATCH p = allShortestPaths((x)-[:DISPATCHED_TO|SUPPORTS|ADVISES*..4]-(y))\n"
+        "MATCH p = allShortestPaths((x)-[:DISPATCHED_TO|SUPPORTS|ADVISES|LEADS|HAS_PROJECT*..4]-(y))\n"
         "RETURN p"
     )
-    want = x.shortest_paths(G, a, b, max_depth=4, types=x.EXPERT_TIES)
+    # the shared person serves some villages through the projects they lead
+    want = x.shortest_paths(G, a, b, max_depth=4, types=(*x.EXPERT_TIES, "LEADS", "HAS_PROJECT"))
     assert want and k.value("len(paths)") == len(want)
     assert sorted(k.value("[[n['id'] for n in p['nodes']] for p in paths['p']]")) == sorted(
         nodes for nodes, _ in want
