@@ -1,26 +1,33 @@
 """The HTTP API: the query catalog over FastAPI, async all the way.
 
-The driver is opened and closed in the app's lifespan; each request gets one read session.
-Every answer is JSON (temporal values as ISO strings); every error is problem+json.
+The graph driver is opened and closed in the app's lifespan (and found again when the local
+server moves); each query runs in one read session under a deadline. Every answer is JSON
+(temporal values as ISO strings, property maps with sorted keys); every error is problem+json.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import json
+import logging
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import Body, FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Path, Query, Request
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
-from neo4j.exceptions import AuthError, ServiceUnavailable, SessionExpired
 
-from api import problems
-from api.deps import DriverDep, SessionDep, SettingsDep
+from api import docs, problems
+from api.deps import GraphDep, KeyRequired, ReadAccess, SettingsDep
+from api.graph import GraphHandle, answer, within
+from api.middleware import Guard, cors_kwargs
+from api.problems import BadRequest
 from api.views import routes as views
-from graph.connection import GraphUnavailable, open_async_driver, resolve_target
-from graph.settings import Settings, get_settings, redact_uri
-from queries import CATALOG, get_entry, run_async
-from queries.catalog import params_from_strings
+from graph.settings import Settings, get_settings
+from queries import CATALOG
+from queries.analyst import CypherRequest, CypherResult, run_cypher_async
+from queries.catalog import Entry, UnknownQuery
 from queries.explore import (
     ENTITY,
     NEIGHBORHOOD_ENTRY,
@@ -40,119 +47,265 @@ from queries.explore import (
 from queries.models import Page
 
 VERSION = "0.1.0"
+log = logging.getLogger("ruralkg.api")
+EntityId = Annotated[
+    str,
+    Path(
+        min_length=3,
+        max_length=200,
+        description="e.g. village:fujian.zhouning.lidun.qinxi",
+        examples=["village:fujian.zhouning.lidun.qinxi"],
+    ),
+]
+QueryName = Annotated[str, Path(max_length=100, description="a catalog entry's name (GET /queries)")]
+JSON_TYPES = ("application/json",)
 
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings: Settings = app.state.settings
-    app.state.driver, app.state.driver_error = None, "the graph driver is not open"
-    try:
-        target = resolve_target(settings, start_local=False)
-        app.state.target_uri = redact_uri(target.uri)
-        app.state.driver = await open_async_driver(target, settings, verify=False)
-    except GraphUnavailable as exc:
-        app.state.driver_error = str(exc)
+    graph: GraphHandle = app.state.graph
+    await graph.open()
     try:
         yield
     finally:
-        if app.state.driver is not None:
-            await app.state.driver.close()
+        await graph.close()
+
+
+def require_json(request: Request) -> None:
+    """A body must say it is JSON; anything else is named, not guessed at. No body, no type needed."""
+    has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
+    if not has_body:
+        return
+    given = request.headers.get("content-type", "")
+    media = given.split(";")[0].strip().lower()
+    if media not in JSON_TYPES and not media.endswith("+json"):
+        raise BadRequest(
+            415, "Unsupported media type", f"the body must be application/json, not {given or 'untyped'!r}"
+        )
+
+
+JsonBody = Depends(require_json)
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
     app = FastAPI(
         title="ruralkg",
         version=VERSION,
         summary="Party-building alliances (党建联盟) in China's rural revitalization, as a knowledge graph",
         description=(
             "Read-only questions over the graph: search, entities with provenance, neighbourhoods, "
-            "paths and the named query catalog. Every fact carries its source and an evidence quote."
+            "paths, the named query catalog, and analyst Cypher behind API keys. Every fact carries "
+            "its source and an evidence quote. Errors are application/problem+json."
         ),
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        # A redirect would build its Location from the Host header, and turn an id holding an
+        # encoded '/' into another id: a path is served as given or not at all.
+        redirect_slashes=False,
     )
-    app.state.settings = settings or get_settings()
-    app.state.target_uri = None
+    app.state.settings = settings
+    app.state.graph = GraphHandle(settings)
+    app.state.cypher_slots = asyncio.Semaphore(settings.cypher_concurrency)
+    app.state.openapi_components = {}  # schemas the routes refer to that FastAPI does not collect
     problems.install(app)
+    docs.install(app)
     _routes(app)
     views.install(app)
+    if settings.cors_origins:
+        app.add_middleware(CORSMiddleware, **cors_kwargs(settings.cors_origins))
+    deadline = max(settings.query_timeout, settings.cypher_timeout) + settings.connect_timeout
+    app.add_middleware(Guard, max_body=settings.max_body_bytes, deadline=deadline)
     return app
+
+
+async def _validated(model: Any, data: Any) -> Any:
+    # Off the event loop: a large body of bad keys must not stall every other request.
+    return await asyncio.to_thread(model.model_validate, data)
+
+
+def _json_integers(entry: Entry[Any, Any], data: dict[str, Any]) -> dict[str, Any]:
+    """A JSON body's integers as its schema means them: 5 and 5.0 are integers, "5" and false
+    are not (pydantic's lax mode, right for query strings, would take both)."""
+    fields = entry.params.model_json_schema().get("properties", {})
+    out = dict(data)
+    for key, value in data.items():
+        spec = fields.get(key, {})
+        types = {spec.get("type")} | {s.get("type") for s in spec.get("anyOf", [])}
+        if "integer" not in types or value is None:
+            continue
+        if isinstance(value, bool | str):
+            raise BadRequest(
+                400,
+                "Bad parameters",
+                f"{key}: must be an integer",
+                errors=[{"field": key, "message": "must be an integer"}],
+            )
+        if isinstance(value, float) and value.is_integer():
+            out[key] = int(value)
+    return out
+
+
+def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
+    """GET and POST /queries/<name> for one catalog entry, documented with its own parameter
+    and result schemas (so the OpenAPI document states exactly what each entry accepts)."""
+    body_schema = entry.params.model_json_schema(ref_template="#/components/schemas/{model}")
+    app.state.openapi_components.update(body_schema.pop("$defs", {}))
+    body_required = bool(body_schema.get("required"))
+
+    async def run_get(params: Any, graph: GraphDep) -> Any:
+        return await answer(graph, entry, params)
+
+    async def run_post(request: Request, graph: GraphDep, _json: Annotated[None, JsonBody]) -> Any:
+        body = await request.body()
+        try:
+            data = json.loads(body) if body else {}
+        except ValueError as exc:
+            raise BadRequest(
+                400,
+                "Bad parameters",
+                f"(body): malformed JSON: {exc}",
+                errors=[{"field": "(body)", "message": f"malformed JSON: {exc}"}],
+            ) from None
+        if not isinstance(data, dict):
+            raise BadRequest(
+                400,
+                "Bad parameters",
+                "(body): must be a JSON object of parameters",
+                errors=[{"field": "(body)", "message": "must be a JSON object of parameters"}],
+            )
+        return await answer(graph, entry, await _validated(entry.params, _json_integers(entry, data)))
+
+    # The parameter model is only known here, so the annotation is set, not written.
+    run_get.__annotations__["params"] = Annotated[entry.params, Query()]
+    common: dict[str, Any] = {
+        "tags": ["catalog"],
+        "response_model": entry.result,
+        "dependencies": [ReadAccess],
+        "summary": entry.summary_en,
+        "description": entry.summary_zh,
+    }
+    app.get(f"/queries/{entry.name}", operation_id=f"query_{entry.name}_get", **common)(run_get)
+    app.post(
+        f"/queries/{entry.name}",
+        operation_id=f"query_{entry.name}_post",
+        openapi_extra={
+            "requestBody": {
+                "required": body_required,
+                "content": {"application/json": {"schema": body_schema}},
+            }
+        },
+        **common,
+    )(run_post)
 
 
 def _routes(app: FastAPI) -> None:
     @app.get("/health", tags=["service"], summary="Service and graph reachability")
-    async def health(request: Request, driver: DriverDep) -> JSONResponse:
-        try:
-            info = await driver.get_server_info()
-        except (ServiceUnavailable, SessionExpired, AuthError, OSError) as exc:
-            return problems.graph_unreachable(
-                f"cannot reach the graph at {request.app.state.target_uri}: {exc}"
-            )
+    async def health(graph: GraphDep, settings: SettingsDep) -> JSONResponse:
+        driver = await graph.current()
+        info = await within(settings.connect_timeout, "the health check", driver.get_server_info)
         return JSONResponse(
-            {
-                "status": "ok",
-                "version": VERSION,
-                "graph": {"reachable": True, "uri": request.app.state.target_uri, "server": info.agent},
-            }
+            {"status": "ok", "version": VERSION, "graph": {"reachable": True, "server": info.agent}}
         )
 
-    @app.get("/search", tags=["explore"], response_model=Page[SearchHit], summary=SEARCH.summary_en)
-    async def search(
-        params: Annotated[SearchParams, Query()], session: SessionDep, settings: SettingsDep
-    ) -> Any:
-        return await run_async(session, settings, SEARCH, params)
+    @app.get(
+        "/search",
+        tags=["explore"],
+        response_model=Page[SearchHit],
+        summary=SEARCH.summary_en,
+        dependencies=[ReadAccess],
+    )
+    async def search(params: Annotated[SearchParams, Query()], graph: GraphDep) -> Any:
+        return await answer(graph, SEARCH, params)
 
     @app.get(
-        "/entities/{entity_id}", tags=["explore"], response_model=EntityDetail, summary=ENTITY.summary_en
+        "/entities/{entity_id}",
+        tags=["explore"],
+        response_model=EntityDetail,
+        summary=ENTITY.summary_en,
+        dependencies=[ReadAccess],
     )
-    async def entity(
-        entity_id: str, page: Annotated[RelationshipPage, Query()], session: SessionDep, settings: SettingsDep
-    ) -> Any:
-        params = EntityParams(id=entity_id, **page.model_dump())
-        return await run_async(session, settings, ENTITY, params)
+    async def entity(entity_id: EntityId, page: Annotated[RelationshipPage, Query()], graph: GraphDep) -> Any:
+        params = await _validated(EntityParams, {"id": entity_id, **page.model_dump()})
+        return await answer(graph, ENTITY, params)
 
     @app.get(
         "/entities/{entity_id}/neighborhood",
         tags=["explore"],
         response_model=Network,
         summary=NEIGHBORHOOD_ENTRY.summary_en,
+        dependencies=[ReadAccess],
     )
     async def neighborhood(
-        entity_id: str,
-        query: Annotated[NeighborhoodQuery, Query()],
-        session: SessionDep,
-        settings: SettingsDep,
+        entity_id: EntityId, query: Annotated[NeighborhoodQuery, Query()], graph: GraphDep
     ) -> Any:
-        params = NeighborhoodParams(id=entity_id, **query.model_dump())
-        return await run_async(session, settings, NEIGHBORHOOD_ENTRY, params)
+        params = await _validated(NeighborhoodParams, {"id": entity_id, **query.model_dump()})
+        return await answer(graph, NEIGHBORHOOD_ENTRY, params)
 
-    @app.get("/paths", tags=["explore"], response_model=Paths, summary=PATH.summary_en)
-    async def paths(
-        params: Annotated[PathParams, Query()], session: SessionDep, settings: SettingsDep
-    ) -> Any:
-        return await run_async(session, settings, PATH, params)
+    @app.get(
+        "/paths", tags=["explore"], response_model=Paths, summary=PATH.summary_en, dependencies=[ReadAccess]
+    )
+    async def paths(params: Annotated[PathParams, Query()], graph: GraphDep) -> Any:
+        return await answer(graph, PATH, params)
 
-    @app.get("/queries", tags=["catalog"], summary="The catalog, with each entry's parameter schema")
+    @app.get(
+        "/queries",
+        tags=["catalog"],
+        summary="The catalog, with each entry's parameter schema",
+        dependencies=[ReadAccess],
+    )
     async def catalog() -> list[dict[str, Any]]:
         return [entry.describe() for entry in CATALOG.values()]
 
-    @app.get("/queries/{name}", tags=["catalog"], summary="Run a catalog entry with query-string parameters")
-    async def run_get(name: str, request: Request, session: SessionDep, settings: SettingsDep) -> Any:
-        entry = get_entry(name)
-        given = {key: request.query_params.getlist(key) for key in request.query_params}
-        result = await run_async(session, settings, entry, params_from_strings(entry.params, given))
-        return result.model_dump(mode="json")
+    for entry in CATALOG.values():
+        _entry_routes(app, entry)
+
+    # Names the catalog does not hold: a 404 that lists the ones it does.
+    @app.get("/queries/{name}", include_in_schema=False, dependencies=[ReadAccess])
+    @app.post("/queries/{name}", include_in_schema=False, dependencies=[ReadAccess])
+    async def unknown_query(name: QueryName) -> Any:
+        raise UnknownQuery(name)
 
     @app.post(
-        "/queries/{name}", tags=["catalog"], summary="Run a catalog entry with a JSON body of parameters"
+        "/cypher",
+        tags=["analyst"],
+        response_model=CypherResult,
+        summary="Run one read-only Cypher query (X-API-Key required)",
+        description=(
+            "The query is checked before it is sent (reading clauses only; procedures from an "
+            "allow-list), runs in a READ transaction that is rolled back, within "
+            "RURALKG_CYPHER_TIMEOUT (default 5 s, a 504 when passed) and returns at most "
+            "RURALKG_CYPHER_ROW_CAP rows (`truncated` says when there were more)."
+        ),
+        dependencies=[KeyRequired],
     )
-    async def run_post(
-        name: str,
-        session: SessionDep,
-        settings: SettingsDep,
-        body: Annotated[
-            dict[str, Any] | None, Body(examples=[{"village": "village:fujian.zhouning.lidun.qinxi"}])
-        ] = None,
+    async def cypher(
+        request: Request, req: CypherRequest, _json: Annotated[None, JsonBody], graph: GraphDep
     ) -> Any:
-        entry = get_entry(name)
-        result = await run_async(session, settings, entry, entry.params.model_validate(body or {}))
-        return result.model_dump(mode="json")
+        settings = graph.settings
+        slots: asyncio.Semaphore = request.app.state.cypher_slots
+        if slots.locked():
+            raise BadRequest(
+                503,
+                "Busy",
+                f"{settings.cypher_concurrency} analyst queries are running; try again shortly",
+            )
+        log.info(
+            "cypher query",
+            extra={"query": req.query[:2000], "param_names": sorted(req.params)},
+        )
+        log.debug("cypher parameters", extra={"params": req.params})
+        driver = await graph.current()
+        async with slots:
+            return await within(
+                settings.cypher_timeout,
+                "the query",
+                lambda: run_cypher_async(
+                    driver,
+                    settings.neo4j_database,
+                    req,
+                    timeout=settings.cypher_timeout,
+                    cap=settings.cypher_row_cap,
+                ),
+            )

@@ -5,12 +5,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import importlib.util
+import json
 import os
 import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from neo4j import Driver
 from pydantic import ValidationError
@@ -33,8 +35,10 @@ from loaders.load import (
     total_batches,
 )
 from queries import CATALOG, get_entry, run
+from queries.analyst import CypherFailed, CypherRequest, run_cypher
 from queries.catalog import NotFound, UnknownQuery, params_from_strings
-from queries.output import render
+from queries.output import render, render_rows
+from queries.readonly import WriteRefused
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -170,9 +174,8 @@ def cmd_server_run(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     """The API; on the local server (started or reused), with the curated data if it was empty."""
     # FastAPI and uvicorn are loaded only by the command that serves.
-    import uvicorn
-
     from api.app import create_app
+    from api.serving import serve
 
     settings = get_settings()
     local = serving(settings) if settings.uses_local_server else contextlib.nullcontext()
@@ -181,7 +184,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if settings.uses_local_server:
             print(describe(settings))
         print(f"API: http://{args.host}:{args.port}  (OpenAPI at /docs)", flush=True)
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+        serve(create_app(settings), settings, args.host, args.port, args.log_level)
     return 0
 
 
@@ -243,6 +246,45 @@ def cmd_query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _param_value(text: str) -> Any:
+    """`-p n=5` is a number, `-p ids=["a","b"]` a list, anything that is not JSON a string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def cmd_cypher(args: argparse.Namespace) -> int:
+    """One read-only query: checked, in a READ transaction that is rolled back, capped."""
+    text = args.query if args.query != "-" else sys.stdin.read()
+    params: dict[str, Any] = {}
+    for pair in args.param:
+        key, sep, value = pair.partition("=")
+        if not sep:
+            raise SystemExit(f"--param takes key=value, not {pair!r}")
+        params[key] = _param_value(value)
+    settings = get_settings()
+    try:
+        req = CypherRequest(query=text, params=params)
+        result = run_cypher(
+            connect(settings),
+            settings.neo4j_database,
+            req,
+            timeout=args.timeout or settings.cypher_timeout,
+            cap=args.row_cap or settings.cypher_row_cap,
+        )
+    except (ValidationError, WriteRefused, CypherFailed) as exc:
+        print(f"ruralkg: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(result.model_dump_json(indent=2))
+    else:
+        print(render_rows(result.columns, result.rows, args.format))
+    if result.truncated:
+        print(f"(stopped at the row cap of {result.row_cap} rows)", file=sys.stderr)
+    return 0
+
+
 def cmd_schema_apply(args: argparse.Namespace) -> int:
     settings = get_settings()
     count = apply_schema(connect(settings), settings)
@@ -300,6 +342,14 @@ def build_parser() -> argparse.ArgumentParser:
         ("run", cmd_server_run, "run it in the foreground until Ctrl-C"),
     ):
         server_sub.add_parser(name, help=text).set_defaults(handler=handler)
+
+    cypher = sub.add_parser("cypher", help="run one read-only Cypher query (refused if it could write)")
+    cypher.add_argument("query", help="the query, or - to read it from stdin")
+    cypher.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE")
+    cypher.add_argument("--format", "-f", choices=["table", "json", "csv"], default="table")
+    cypher.add_argument("--timeout", type=float, help="seconds (default RURALKG_CYPHER_TIMEOUT)")
+    cypher.add_argument("--row-cap", type=int, help="rows at most (default RURALKG_CYPHER_ROW_CAP)")
+    cypher.set_defaults(handler=cmd_cypher)
 
     schema = sub.add_parser("schema", help="constraints and indexes")
     schema_sub = schema.add_subparsers(dest="action", required=True)

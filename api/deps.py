@@ -1,15 +1,18 @@
-"""Typed dependencies: the settings, the app's driver, one read session per request."""
+"""Typed dependencies: the settings, the graph, the caller's key."""
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import AsyncIterator
 from typing import Annotated
 
 import neo4j
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
 from neo4j import AsyncDriver, AsyncSession
 
-from graph.connection import GraphUnavailable
+from api.graph import GraphHandle
+from api.problems import BadRequest
 from graph.settings import Settings
 
 
@@ -21,17 +24,23 @@ def get_settings(request: Request) -> Settings:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 
 
-def get_driver(request: Request) -> AsyncDriver:
-    driver: AsyncDriver | None = request.app.state.driver
-    if driver is None:
-        raise GraphUnavailable(request.app.state.driver_error)
-    return driver
+def get_graph(request: Request) -> GraphHandle:
+    graph: GraphHandle = request.app.state.graph
+    return graph
+
+
+GraphDep = Annotated[GraphHandle, Depends(get_graph)]
+
+
+async def get_driver(graph: GraphDep) -> AsyncDriver:
+    return await graph.current()
 
 
 DriverDep = Annotated[AsyncDriver, Depends(get_driver)]
 
 
 async def get_session(driver: DriverDep, settings: SettingsDep) -> AsyncIterator[AsyncSession]:
+    """One read session for a route that runs its own queries (bounded by the request deadline)."""
     async with driver.session(
         database=settings.neo4j_database, default_access_mode=neo4j.READ_ACCESS
     ) as session:
@@ -39,3 +48,37 @@ async def get_session(driver: DriverDep, settings: SettingsDep) -> AsyncIterator
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
+
+api_key_header = APIKeyHeader(
+    name="X-API-Key", auto_error=False, description="one of the keys in RURALKG_API_KEYS"
+)
+
+
+def key_is_valid(given: str | None, settings: Settings) -> bool:
+    """Constant time: every configured key is compared, whatever matched first."""
+    if not given:
+        return False
+    ok = False
+    candidate = given.encode("utf-8", "surrogateescape")
+    for key in settings.api_keys:
+        ok |= hmac.compare_digest(candidate, key.get_secret_value().encode())
+    return ok
+
+
+def require_key(settings: SettingsDep, given: Annotated[str | None, Security(api_key_header)]) -> None:
+    if not settings.api_keys:
+        raise BadRequest(
+            403, "Closed", "this endpoint is closed: no API key is configured (RURALKG_API_KEYS)"
+        )
+    if not key_is_valid(given, settings):
+        raise BadRequest(401, "Unauthorized", "a valid X-API-Key header is required")
+
+
+def read_access(request: Request, settings: SettingsDep) -> None:
+    """Read routes are open unless RURALKG_READ_REQUIRES_KEY closes them."""
+    if settings.read_requires_key:
+        require_key(settings, request.headers.get("x-api-key"))
+
+
+KeyRequired = Depends(require_key)
+ReadAccess = Depends(read_access)

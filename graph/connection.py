@@ -21,6 +21,7 @@ from graph.local_server import USERNAME, LocalServer
 from graph.settings import Settings, get_settings, redact_uri
 
 USER_AGENT = "ruralkg/0.1"
+LIVENESS_CHECK_AFTER_IDLE = 10.0  # seconds
 log = logging.getLogger("ruralkg")
 
 
@@ -66,9 +67,15 @@ def _driver_config(settings: Settings) -> dict[str, Any]:
     return {
         "connection_timeout": settings.connect_timeout,
         "connection_acquisition_timeout": settings.connect_timeout * 2,
+        "max_connection_pool_size": settings.pool_size,
         # Retries of transient errors (deadlocks, a leader switch) stay short: an unreachable
         # graph must turn into a 503 quickly, not after a minute of backoff.
         "max_transaction_retry_time": settings.connect_timeout,
+        # A frozen server must not hang a caller: writes give up after the connect timeout,
+        # connections idle for a while are checked before reuse, and reads are bounded by
+        # the caller's deadline (the API cancels the task; the driver then kills the connection).
+        "connection_write_timeout": settings.connect_timeout,
+        "liveness_check_timeout": LIVENESS_CHECK_AFTER_IDLE,
         "user_agent": USER_AGENT,
     }
 

@@ -173,7 +173,10 @@ class LocalServer:
             "bolt.port": bolt_port,
             "bolt.defaultDatabase": DATABASE,
             "txWalFlush": s.local_wal_flush,
-            "command.timeout": int(s.query_timeout * 1000),
+            # The only thing that stops a query on this server (it ignores driver timeouts and
+            # keeps running a query whose connection was closed): the shorter of the two limits,
+            # so an analyst query really ends at RURALKG_CYPHER_TIMEOUT here too.
+            "command.timeout": int(min(s.query_timeout, s.cypher_timeout) * 1000),
         }
         return [
             str(java),

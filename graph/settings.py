@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,10 @@ class Settings(BaseSettings):
         description="seconds a query may run: driver timeout on Neo4j, server flag on the local server",
     )
 
+    pool_size: int = Field(
+        100, ge=1, le=1000, validation_alias="RURALKG_POOL_SIZE", description="graph connections per process"
+    )
+
     data_dir: Path = Field(Path(".ruralkg"), validation_alias="RURALKG_DATA_DIR")
     local_bolt_port: int = Field(
         0, ge=0, le=65535, validation_alias="RURALKG_BOLT_PORT", description="0 picks a free port"
@@ -58,6 +63,46 @@ class Settings(BaseSettings):
     cases_dir: Path = Field(REPO_ROOT / "data", validation_alias="RURALKG_CASES_DIR")
     sources_dir: Path = Field(REPO_ROOT.parent / "shared" / "sources", validation_alias="RURALKG_SOURCES_DIR")
     batch_size: int = Field(500, ge=1, le=100_000, validation_alias="RURALKG_BATCH_SIZE")
+
+    # -- the HTTP API ---------------------------------------------------------------------------
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="RURALKG_API_KEYS",
+        description="comma-separated keys accepted in X-API-Key; none: /cypher is closed",
+    )
+    read_requires_key: bool = Field(
+        False,
+        validation_alias="RURALKG_READ_REQUIRES_KEY",
+        description="close the read routes to callers without a key",
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="RURALKG_CORS_ORIGINS",
+        description="comma-separated origins allowed by CORS; none: no CORS headers at all",
+    )
+    max_body_bytes: int = Field(64 * 1024, ge=1024, le=16 << 20, validation_alias="RURALKG_MAX_BODY_BYTES")
+    cypher_timeout: float = Field(
+        5.0,
+        gt=0,
+        le=600,
+        validation_alias="RURALKG_CYPHER_TIMEOUT",
+        description="seconds a /cypher query may run",
+    )
+    cypher_row_cap: int = Field(1000, ge=1, le=100_000, validation_alias="RURALKG_CYPHER_ROW_CAP")
+    cypher_concurrency: int = Field(
+        2, ge=1, le=64, validation_alias="RURALKG_CYPHER_CONCURRENCY", description="/cypher queries at once"
+    )
+    slow_query_ms: float = Field(
+        500.0, ge=0, validation_alias="RURALKG_SLOW_QUERY_MS", description="log queries slower than this"
+    )
+    log_format: str = Field("json", pattern="^(json|text)$", validation_alias="RURALKG_LOG_FORMAT")
+
+    @field_validator("api_keys", "cors_origins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @property
     def uses_local_server(self) -> bool:

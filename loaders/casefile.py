@@ -29,7 +29,17 @@ Path_ = tuple[str | int, ...]
 
 
 class _CaseLoader(yaml.SafeLoader):
-    """Safe YAML that leaves dates as text, so pydantic reports a bad date as a field error."""
+    """Safe YAML that leaves dates as text, so pydantic reports a bad date as a field error,
+    and refuses aliases: case files need none, and a short chain of them expands to millions
+    of nodes (a "billion laughs"), refused here before anything is expanded."""
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in case files", event.start_mark
+            )
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
 
 
 _CaseLoader.yaml_implicit_resolvers = {
@@ -66,6 +76,31 @@ class CaseFile:
     entities: list[Entity] = field(default_factory=list)
     relations: list[Relation] = field(default_factory=list)
     quantities: list[Quantity] = field(default_factory=list)
+    # (section, entity id or relation key) -> the line its record starts at
+    lines: dict[tuple[str, Any], int] = field(default_factory=dict)
+
+
+def _duplicate_keys(node: yaml.Node, path: Path_ = ()) -> list[tuple[Path_, str, int, int]]:
+    """Keys given twice in one mapping (YAML keeps the last silently):
+    (path, key, line of the repeat, line of the first)."""
+    found: list[tuple[Path_, str, int, int]] = []
+    if isinstance(node, yaml.MappingNode):
+        first: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            key, line = str(key_node.value), key_node.start_mark.line + 1
+            if key in first:
+                found.append(((*path, key), key, line, first[key]))
+            first.setdefault(key, line)
+            found += _duplicate_keys(value_node, (*path, key))
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            found += _duplicate_keys(item, (*path, i))
+    return found
+
+
+def _raw_item(raw: Any, at: Path_) -> Any:
+    section = raw.get(at[0]) if isinstance(raw, dict) else None
+    return section[at[1]] if isinstance(section, list) and isinstance(at[1], int) else None
 
 
 def _line_map(node: yaml.Node, path: Path_ = (), out: dict[Path_, int] | None = None) -> dict[Path_, int]:
@@ -137,7 +172,16 @@ def parse_case_file(path: Path) -> tuple[CaseFile | None, list[CaseError]]:
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         return None, [CaseError(path, line, "file", None, f"is not valid YAML: {exc.problem}")]
+    except yaml.reader.ReaderError as exc:  # a character YAML does not allow, e.g. a control character
+        line = text.count("\n", 0, exc.position) + 1
+        return None, [CaseError(path, line, "file", None, f"is not valid YAML: {exc}")]
     c = _Collector(path, _line_map(node) if node is not None else {})
+    for at, key, line, first in _duplicate_keys(node) if node is not None else []:
+        if len(at) < 3:
+            record = "file" if len(at) < 2 else str(at[0])
+        else:
+            record = _record_name(str(at[0]), int(at[1]), _raw_item(raw, at))
+        c.errors.append(CaseError(path, line, record, key, f"duplicate key (first given at line {first})"))
     if not isinstance(raw, dict):
         c.add((), "file", None, f"must be a mapping with the sections {', '.join(SECTIONS)}")
         return None, c.errors
@@ -222,10 +266,22 @@ def parse_case_file(path: Path) -> tuple[CaseFile | None, list[CaseError]]:
 
     if case is None or c.errors:
         return None, c.errors
+    case.lines = {
+        (section, ident): line
+        for section in ("entities", "relations", "quantities")
+        for i, item in parsed[section]
+        if (line := c.line((section, i))) is not None
+        for ident in [item.key if section == "relations" else item.id]
+    }
     case.entities = [e for _, e in parsed["entities"]]
     case.relations = [r for _, r in parsed["relations"]]
     case.quantities = [q for _, q in parsed["quantities"]]
     return case, []
+
+
+def _at(case: CaseFile, key: tuple[str, Any]) -> str:
+    line = case.lines.get(key)
+    return f"{case.path}:{line}" if line else str(case.path)
 
 
 # -- Curation checks: what a careful second reading found the first one let through ----------
@@ -364,10 +420,11 @@ def _consistency_errors(cases: Sequence[CaseFile]) -> list[CaseError]:
                 errors.append(
                     CaseError(
                         case.path,
-                        None,
+                        case.lines.get(("entities", e.id)),
                         f"entity {e.id}",
                         ", ".join(diff),
-                        f"differs from its declaration in {other.path}: {theirs} here {facts}",
+                        f"differs from its declaration in {_at(other, ('entities', e.id))}: "
+                        f"{theirs} here {facts}",
                     )
                 )
         for r in case.relations:
@@ -379,10 +436,11 @@ def _consistency_errors(cases: Sequence[CaseFile]) -> list[CaseError]:
                 errors.append(
                     CaseError(
                         case.path,
-                        None,
+                        case.lines.get(("relations", r.key)),
                         f"relation {r.type} {r.from_} -> {r.to}",
                         None,
-                        f"differs from the same relation in {other.path}: {theirs} here {attrs}",
+                        f"differs from the same relation in {_at(other, ('relations', r.key))}: "
+                        f"{theirs} here {attrs}",
                     )
                 )
     return errors

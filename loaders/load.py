@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from neo4j import Driver
-from neo4j.exceptions import Neo4jError
+from neo4j.exceptions import DriverError, Neo4jError
 
 from graph.schema import apply_schema
 from graph.settings import Settings
@@ -16,14 +16,20 @@ from loaders.writer import OnBatch, SourceWriter, batch_count, loaded_sources
 
 
 class SourceLoadError(RuntimeError):
-    """The graph refused a source; that source is as it was, the ones before it are loaded."""
+    """The graph refused a source, or was lost while loading it: that source is as it was,
+    the ones before it are loaded (and named)."""
 
-    def __init__(self, source_id: str, cause: Neo4jError, loaded: list[SourcePlan]) -> None:
+    def __init__(self, source_id: str, cause: Neo4jError | DriverError, loaded: list[SourcePlan]) -> None:
         self.source_id, self.loaded = source_id, loaded
-        super().__init__(
-            f"{source_id}: the graph refused it, nothing of it was written "
-            f"({cause.code or type(cause).__name__}: {cause.message or cause})"
-        )
+        done = ", ".join(p.source_id for p in loaded) or "none"
+        if isinstance(cause, Neo4jError) and not isinstance(cause, DriverError):
+            what = (
+                f"the graph refused it, nothing of it was written "
+                f"({cause.code or type(cause).__name__}: {cause.message or cause})"
+            )
+        else:
+            what = f"the graph was lost while loading it, its transaction was not committed ({cause})"
+        super().__init__(f"{source_id}: {what}; sources already loaded: {done}; loading again resumes safely")
 
 
 def curated_cases(settings: Settings, paths: Sequence[Path] = ()) -> list[CaseFile]:
@@ -68,7 +74,7 @@ def load(
     for f in facts:
         try:
             plans.append(writer.sync(f))
-        except Neo4jError as exc:
+        except (Neo4jError, DriverError) as exc:
             raise SourceLoadError(f.source_id, exc, plans) from exc
     return plans
 

@@ -34,10 +34,10 @@ def _alliances_of(var: str) -> str:
 
 
 class SharedExpertsParams(Paged):
-    village: str | None = Field(None, description="only people tied to this village (its id)")
+    village: str | None = Field(None, max_length=200, description="only people tied to this village (its id)")
     role: DispatchRole | None = Field(None, description="only people dispatched in this role")
     province: str | None = Field(
-        None, description="only villages in this province (its id, e.g. province:fujian)"
+        None, max_length=200, description="only villages in this province (its id, e.g. province:fujian)"
     )
 
 
@@ -353,8 +353,10 @@ register(
 
 
 class EnterpriseParams(Paged):
-    id: str | None = Field(None, description="only this enterprise or cooperative")
-    kind: str | None = Field(None, description="company, cooperative, cooperative-union, collective, other")
+    id: str | None = Field(None, max_length=200, description="only this enterprise or cooperative")
+    kind: str | None = Field(
+        None, max_length=50, description="company, cooperative, cooperative-union, collective, other"
+    )
 
 
 class EnterpriseReach(BaseModel):
@@ -482,7 +484,7 @@ register(
 
 
 class IndustryParams(Paged):
-    industry: str | None = Field(None, description="only this industry (its id)")
+    industry: str | None = Field(None, max_length=200, description="only this industry (its id)")
     min_villages: int = Field(2, ge=2, le=1000, description="clusters of at least this many villages")
 
 
@@ -558,8 +560,8 @@ register(
 
 
 class PracticeParams(Paged):
-    id: str | None = Field(None, description="only this practice")
-    kind: str | None = Field(None, description="mechanism, model, campaign or policy")
+    id: str | None = Field(None, max_length=200, description="only this practice")
+    kind: str | None = Field(None, max_length=50, description="mechanism, model, campaign or policy")
 
 
 class PracticeUse(BaseModel):

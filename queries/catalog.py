@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar
 
 import neo4j
 from neo4j import AsyncManagedTransaction, ManagedTransaction
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
 from graph.settings import Settings
 from queries.readonly import assert_read_only
@@ -25,8 +25,27 @@ R = TypeVar("R", bound=BaseModel)
 Rows = dict[str, list[dict[str, Any]]]
 
 
+def has_lone_surrogate(value: Any) -> bool:
+    """True if a string in `value` holds a lone UTF-16 surrogate (valid JSON, but not text:
+    it cannot be encoded to send to the graph)."""
+    if isinstance(value, str):
+        return any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_lone_surrogate(v) for v in value)
+    return False
+
+
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _text_only(cls, value: Any) -> Any:
+        if has_lone_surrogate(value):
+            raise ValueError("holds a lone surrogate (\\ud800-\\udfff), which is not text")
+        return value
 
 
 class UnknownQuery(KeyError):
@@ -100,7 +119,8 @@ def get_entry(name: str) -> Entry[Any, Any]:
 def plain(value: Any) -> Any:
     """Driver values as JSON-ready Python: temporal values as ISO strings, points as maps."""
     if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
+        # Sorted: servers return property maps in their own key order; answers must not differ.
+        return {k: plain(value[k]) for k in sorted(value)}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
     if hasattr(value, "iso_format"):
@@ -133,3 +153,7 @@ async def run_async(session: neo4j.AsyncSession, settings: Settings, entry: Entr
         return rows
 
     return entry.shape(params, await session.execute_read(work))
+
+
+class QueryTimedOut(TimeoutError):
+    """A query ran past its deadline; the driver closed its connection."""

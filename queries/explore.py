@@ -321,16 +321,26 @@ class Path(BaseModel):
 class Paths(BaseModel):
     source: Ref
     target: Ref
-    paths: list[Path]
+    total: int = Field(description="how many shortest paths there are")
+    truncated: bool = Field(description="true when the limit left some out")
+    paths: list[Path] = Field(description="the first `limit` of them, ordered by the ids along each path")
 
 
 PATH_ENDS = f"MATCH (n:Entity) WHERE n.id IN [$source, $target] RETURN {ref('n')} AS node"
 # Relationship types come from the allow-list and max_depth is a validated integer.
-PATHS = """
+PATHS_MATCH = """
 MATCH (a:Entity {{id: $source}}), (b:Entity {{id: $target}})
 MATCH p = allShortestPaths((a)-[:{types}*..{depth}]-(b))
-RETURN [n IN nodes(p) | {ref}] AS nodes, [r IN relationships(p) | {edge}] AS edges
+"""
+# The limit keeps the first paths in a stable order (node ids along the path, then the
+# relationship types), so every server and every reload picks the same ones. Ids hold no
+# space, so the key orders like the list of ids it is made of.
+PATHS = """
+WITH p, reduce(k = '', x IN nodes(p) | k + x.id + ' ')
+        + reduce(k = '', r IN relationships(p) | k + type(r) + ' ') AS key
+ORDER BY key
 LIMIT $limit
+RETURN [n IN nodes(p) | {ref}] AS nodes, [r IN relationships(p) | {edge}] AS edges
 """
 
 
@@ -347,8 +357,10 @@ def _paths_shape(p: PathParams, rows: Rows) -> Paths:
         )
         for r in rows["paths"]
     ]
-    paths.sort(key=lambda path: [n.id for n in path.nodes])
-    return Paths(source=ends[p.source], target=ends[p.target], paths=paths)
+    total = rows["total"][0]["total"] if rows["total"] else 0
+    return Paths(
+        source=ends[p.source], target=ends[p.target], total=total, truncated=total > len(paths), paths=paths
+    )
 
 
 PATH = register(
@@ -360,12 +372,10 @@ PATH = register(
         result=Paths,
         cypher=lambda p: {
             "ends": PATH_ENDS,
-            "paths": PATHS.format(
-                types="|".join(p.types or DOMAIN_TYPES),
-                depth=p.max_depth,
-                ref=ref("n"),
-                edge=edge("r", "startNode(r).id", "endNode(r).id"),
-            ),
+            "paths": PATHS_MATCH.format(types="|".join(p.types or DOMAIN_TYPES), depth=p.max_depth)
+            + PATHS.format(ref=ref("n"), edge=edge("r", "startNode(r).id", "endNode(r).id")),
+            "total": PATHS_MATCH.format(types="|".join(p.types or DOMAIN_TYPES), depth=p.max_depth)
+            + "RETURN count(p) AS total",
         },
         shape=_paths_shape,
     )

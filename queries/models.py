@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
+from annotated_types import MaxLen
 from pydantic import BaseModel, BeforeValidator, Field
 
 from graph.model import ENTITY_LABEL, GENERATED_RELATIONSHIPS, LABELS, RELATIONSHIPS
@@ -34,8 +35,9 @@ def _split_commas(value: Any) -> Any:
     return value
 
 
-Labels = Annotated[list[Label], BeforeValidator(_split_commas)]
-RelTypes = Annotated[list[RelType], BeforeValidator(_split_commas)]
+# Bounded: more items than there are labels or types can only be repeats.
+Labels = Annotated[list[Label], BeforeValidator(_split_commas), MaxLen(32)]
+RelTypes = Annotated[list[RelType], BeforeValidator(_split_commas), MaxLen(32)]
 
 # Relationships between the things analysts study; provenance (MENTIONS) and numbers
 # (HAS_QUANTITY) are left out of traversals unless asked for, or every entity of an article
@@ -122,9 +124,14 @@ class Page(BaseModel, Generic[T]):
     items: list[T]
 
 
+MAX_OFFSET = 10_000_000
+
+
 class Paged(Params):
     limit: int = Field(50, ge=1, le=500, description="at most this many items")
-    offset: int = Field(0, ge=0, description="skip this many items first")
+    # The local server reads SKIP as a 32-bit integer (2^31 and up fail, 2^32 wraps to 0);
+    # no list we hold comes near this bound.
+    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="skip this many items first")
 
 
 def page(params: Paged, total_rows: list[dict[str, Any]], items: list[T]) -> Page[T]:

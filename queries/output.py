@@ -56,7 +56,12 @@ def render(result: BaseModel, fmt: str) -> str:
     if fmt == "json":
         return result.model_dump_json(indent=2)
     rows = rows_of(result)
-    columns = list(dict.fromkeys(key for row in rows for key in row))
+    return render_rows(list(dict.fromkeys(key for row in rows for key in row)), rows, fmt)
+
+
+def render_rows(columns: list[str], rows: list[dict[str, Any]], fmt: str) -> str:
+    """Rows as a table or CSV; cells that are lists or maps are shortened to their names."""
+    rows = [{key: _cell(value) for key, value in row.items()} for row in rows]
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.DictWriter(out, fieldnames=columns)

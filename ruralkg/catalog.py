@@ -24,7 +24,7 @@ from neo4j import Driver
 from pydantic import BaseModel, ValidationError
 
 # The API's own reading of a validation error, so both name the same fields the same way.
-from api.problems import _field_errors as field_errors
+from api.problems import field_errors
 from graph.connection import GraphUnavailable, connect, session
 from graph.settings import Settings, get_settings
 from queries import CATALOG, get_entry

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 from collections.abc import Iterator
@@ -103,27 +104,35 @@ def curated_graph(driver: Driver, graph_settings: Settings) -> Driver:
     return driver
 
 
-@pytest.fixture(scope="session")
-def api_url(graph_settings: Settings) -> Iterator[str]:
-    """The API served by uvicorn on a free port, against the test graph, for the whole session."""
+@contextlib.contextmanager
+def serve_api(settings: Settings) -> Iterator[str]:
+    """The API served by uvicorn (as `ruralkg serve` serves it) on a free port, in a thread."""
     import threading
     import time
 
     import uvicorn
 
     from api.app import create_app
+    from api.serving import config
     from graph.local_server import free_port
 
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(graph_settings), host="127.0.0.1", port=port, log_level="warning")
-    )
+    server = uvicorn.Server(config(create_app(settings), settings, "127.0.0.1", port, "warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
     assert server.started, "the API did not start"
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def api_url(graph_settings: Settings) -> Iterator[str]:
+    """The API against the test graph, for the whole session."""
+    with serve_api(graph_settings) as url:
+        yield url

@@ -50,3 +50,14 @@ def mentions(driver: Driver, settings: Settings) -> dict[tuple[str, str], dict[s
         (r["s"], r["n"]): r["props"]
         for r in driver.execute_query(q, database_=settings.neo4j_database).records
     }
+
+
+def fingerprint(driver: Driver, settings: Settings) -> tuple[int, int, str]:
+    """Node count, relationship count and a checksum over every node and relationship."""
+    import hashlib
+
+    nodes, edges = snapshot(driver, settings)
+    db = settings.neo4j_database
+    all_nodes = driver.execute_query("MATCH (n) RETURN count(n) AS c", database_=db).records[0]["c"]
+    all_edges = driver.execute_query("MATCH ()-[r]->() RETURN count(r) AS c", database_=db).records[0]["c"]
+    return all_nodes, all_edges, hashlib.sha256(repr((nodes, edges)).encode()).hexdigest()

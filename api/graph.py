@@ -1,0 +1,138 @@
+"""The API's way to the graph: one driver, found again when the local server moves, and every
+unit of work bounded by a deadline.
+
+The local server picks new free ports when it is restarted after a crash; the API notices its
+state file changed, resolves the target again and swaps the driver, without a restart.
+A unit of work runs under `asyncio.wait_for`: at the deadline its task is cancelled, and the
+driver then kills (not returns) the connection, so a frozen graph cannot hold the pool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import neo4j
+from neo4j import AsyncDriver
+
+from graph.connection import GraphUnavailable, Target, open_async_driver, resolve_target
+from graph.local_server import LocalServer
+from graph.settings import Settings
+from queries.catalog import Entry, QueryTimedOut, run_async
+
+log = logging.getLogger("ruralkg.graph")
+T = TypeVar("T")
+# How often a graph that could not be resolved is looked for again.
+RETRY_RESOLVE_SECONDS = 1.0
+
+
+class GraphHandle:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.driver: AsyncDriver | None = None
+        self.target: Target | None = None
+        self.error = "the graph driver is not open"
+        self._state_file = LocalServer(settings).state_file if settings.uses_local_server else None
+        self._seen: tuple[int, int] | None = None
+        self._next_try = 0.0
+        self._lock = asyncio.Lock()
+        self._retired: set[asyncio.Task[None]] = set()
+
+    def _state_signature(self) -> tuple[int, int] | None:
+        if self._state_file is None:
+            return None
+        try:
+            st = os.stat(self._state_file)
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    async def open(self) -> None:
+        async with self._lock:
+            await self._resolve()
+
+    async def _resolve(self) -> None:
+        seen = self._state_signature()
+        try:
+            # Off the loop: resolving the local server reads its state and asks it if it is ready.
+            target = await asyncio.to_thread(resolve_target, self.settings, start_local=False)
+        except GraphUnavailable as exc:
+            # Not found (or not ready yet, its state already written): look again a little later.
+            self.error, self._seen = str(exc), None
+            self._next_try = time.monotonic() + RETRY_RESOLVE_SECONDS
+            return
+        self._seen, self._next_try = seen, 0.0
+        if self.target is not None and target.uri == self.target.uri and self.driver is not None:
+            self.target = target
+            return
+        old = self.driver
+        self.driver = await open_async_driver(target, self.settings, verify=False)
+        if self.target is not None:
+            log.warning("the graph moved: now at %s (was %s)", target.uri, self.target.uri)
+        self.target = target
+        if old is not None:
+            task = asyncio.create_task(self._retire(old))
+            self._retired.add(task)
+            task.add_done_callback(self._retired.discard)
+
+    async def _retire(self, driver: AsyncDriver) -> None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(driver.close(), self.settings.connect_timeout)
+
+    async def current(self) -> AsyncDriver:
+        """The driver for where the graph is now; GraphUnavailable when it cannot be found."""
+        if self._stale():
+            async with self._lock:
+                if self._stale():
+                    await self._resolve()
+        if self.driver is None:
+            raise GraphUnavailable(self.error)
+        return self.driver
+
+    def _stale(self) -> bool:
+        if time.monotonic() < self._next_try:
+            return False
+        moved = self._state_file is not None and self._state_signature() != self._seen
+        return moved or self.driver is None
+
+    async def close(self) -> None:
+        if self.driver is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.driver.close(), self.settings.connect_timeout)
+        for task in list(self._retired):
+            task.cancel()
+
+
+async def within(deadline: float, what: str, unit: Callable[[], Awaitable[T]]) -> T:
+    """Run a unit of work under a deadline; QueryTimedOut when it passes."""
+    try:
+        return await asyncio.wait_for(unit(), deadline)
+    except TimeoutError:
+        raise QueryTimedOut(f"{what} ran longer than {deadline:g} s") from None
+
+
+async def answer(graph: GraphHandle, entry: Entry[Any, Any], params: Any) -> Any:
+    """Run a catalog entry in one read session, within RURALKG_QUERY_TIMEOUT; log it when slow."""
+    settings = graph.settings
+    driver = await graph.current()
+
+    async def unit() -> Any:
+        async with driver.session(
+            database=settings.neo4j_database, default_access_mode=neo4j.READ_ACCESS
+        ) as session:
+            return await run_async(session, settings, entry, params)
+
+    t0 = time.monotonic()
+    try:
+        return await within(settings.query_timeout, f"the query {entry.name!r}", unit)
+    finally:
+        ms = (time.monotonic() - t0) * 1000
+        if ms >= settings.slow_query_ms:
+            log.warning(
+                "slow query %s: %.0f ms", entry.name, ms, extra={"entry": entry.name, "ms": round(ms, 1)}
+            )

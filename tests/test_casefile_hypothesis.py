@@ -1,0 +1,150 @@
+"""Hypothesis against the loader's validation: a real case file, broken at random (fields
+removed, values of any type, unknown keys, records duplicated, raw text). Every broken record
+is a clear error naming the file (and the record), never a crash; a file that fails writes
+nothing to the graph."""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from neo4j import Driver
+
+from graph.settings import Settings
+from loaders.casefile import CaseValidationError, validate_cases
+from loaders.load import collect_facts, load
+from tests.conftest import REPO
+from tests.graphdump import fingerprint
+
+CASE = REPO / "data" / "cases" / "2022-zhouning.yaml"
+BASE: dict[str, Any] = yaml.safe_load(CASE.read_text(encoding="utf-8"))
+SECTIONS = ("entities", "relations", "quantities")
+REQUIRED = {
+    "entities": ("id", "label", "name", "evidence"),
+    "relations": ("type", "from", "to", "evidence"),
+    "quantities": ("id", "subject", "measure", "value", "unit", "evidence"),
+}
+
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=30),
+    st.dates().map(str),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=10,
+)
+
+
+def _check(data: Any) -> list[str]:
+    """Validate `data` written as a YAML file: [] when valid, else the errors (each must name
+    the file and say something)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "case.yaml"
+        text = data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+        path.write_text(text, encoding="utf-8")
+        try:
+            validate_cases([path])
+        except CaseValidationError as exc:
+            assert exc.errors
+            for err in exc.errors:
+                assert err.file == path and err.message.strip() and err.record
+                assert str(path) in str(err)
+            return [str(e) for e in exc.errors]
+    return []
+
+
+@st.composite
+def broken_record(draw: st.DrawFn) -> tuple[dict[str, Any], str, int, str | None]:
+    data = copy.deepcopy(BASE)
+    section = draw(st.sampled_from(SECTIONS))
+    index = draw(st.integers(0, len(data[section]) - 1))
+    record = data[section][index]
+    action = draw(st.sampled_from(["drop", "retype", "unknown", "replace"]))
+    field: str | None = None
+    if action == "drop":
+        field = draw(st.sampled_from(REQUIRED[section]))
+        record.pop(field, None)
+    elif action == "retype":
+        field = draw(st.sampled_from(sorted(record)))
+        record[field] = draw(values.filter(lambda v: v != record[field]))
+    elif action == "unknown":
+        field = draw(st.text(min_size=1, max_size=12).filter(lambda k: k not in record))
+        record[field] = draw(values)
+    else:
+        data[section][index] = draw(values)
+    return data, section, index, field if action != "retype" else None
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(broken_record())
+def test_broken_records_are_named_errors(case: tuple[dict[str, Any], str, int, str | None]) -> None:
+    data, section, index, field = case
+    errors = _check(data)
+    if field is not None:  # a required field removed or an unknown one added: always an error
+        assert errors, f"{section}[{index}] without/with {field!r} was accepted"
+        assert any(f"{section}[{index}]" in e for e in errors), errors
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.dictionaries(st.sampled_from(["source", *SECTIONS, "extra"]), values, max_size=5))
+def test_broken_files_are_named_errors(data: dict[str, Any]) -> None:
+    assert _check(data), "a file of random sections must not validate"
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.text(max_size=300))
+def test_any_text_is_an_error_or_a_file(text: str) -> None:
+    _check(text)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(0, 200), st.text(min_size=1, max_size=8))
+def test_duplicate_keys_are_errors_with_the_line(where: int, junk: str) -> None:
+    lines = CASE.read_text(encoding="utf-8").splitlines()
+    keyed = [i for i, line in enumerate(lines) if line.startswith("    name: ")]
+    at = keyed[where % len(keyed)]
+    lines.insert(at + 1, "    name: " + yaml.safe_dump(junk, allow_unicode=True).splitlines()[0])
+    errors = _check("\n".join(lines) + "\n")
+    assert any(f":{at + 2}:" in e and "duplicate key" in e for e in errors), errors
+
+
+@pytest.fixture(scope="module")
+def loaded(curated_graph: Driver) -> Driver:
+    return curated_graph
+
+
+@settings(
+    max_examples=8,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(st.sampled_from(SECTIONS), st.integers(0, 1000), st.data())
+def test_a_broken_file_writes_nothing(
+    loaded: Driver,
+    graph_settings: Settings,
+    tmp_path_factory: pytest.TempPathFactory,
+    section: str,
+    index: int,
+    data: st.DataObject,
+) -> None:
+    broken = copy.deepcopy(BASE)
+    record = broken[section][index % len(broken[section])]
+    record.pop(data.draw(st.sampled_from(REQUIRED[section])))
+    cases = tmp_path_factory.mktemp("cases")
+    (cases / "2022-zhouning.yaml").write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
+    settings_ = graph_settings.model_copy(update={"cases_dir": cases})
+    before = fingerprint(loaded, graph_settings)
+    with pytest.raises(CaseValidationError):
+        load(loaded, settings_, collect_facts(settings_))
+    assert fingerprint(loaded, graph_settings) == before
