@@ -71,7 +71,9 @@ def rows(tarball: Path) -> Iterator[tuple[str, str]]:
                 code, name = rec["code"].strip(), rec["name"].strip()
                 if len(code) != length or not code.isdigit() or not name:
                     raise BuildError(f"{member}:{i}: bad row {rec}")
-                if parent_column and (rec[parent_column] != code[: CODE_LENGTHS[CODE_LENGTHS.index(length) - 1]]):
+                if parent_column and (
+                    rec[parent_column] != code[: CODE_LENGTHS[CODE_LENGTHS.index(length) - 1]]
+                ):
                     raise BuildError(f"{member}:{i}: parent {rec[parent_column]} is not the code's prefix")
                 if parent_column and rec[parent_column] not in known:
                     raise BuildError(f"{member}:{i}: parent {rec[parent_column]} is not a division")
