@@ -24,7 +24,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from graph.model import LABEL_PREFIXES
+from graph.divisions import (
+    CODE_LENGTHS,
+    GAZETTEER_SOURCE_ID,
+    LEVEL_LABELS,
+    division_id,
+    short_code,
+)
 from graph.settings import REPO_ROOT
 from graph.text import fold
 
@@ -34,7 +40,8 @@ INTEGRITY = "sha512-4uUPAT+1WfqDh5jytq7omdCmHNk3j+k76zEG/2IqaGcYB90c2Swcixttcypd
 EDITION = "2023"
 CUTOFF = "2023-06-30"
 DIVISIONS_FILE = REPO_ROOT / "data" / "reference" / "divisions" / f"{PACKAGE}-{VERSION}.csv.xz"
-SOURCE_ID = f"source:reference.{PACKAGE}-{EDITION}"
+SOURCE_ID = GAZETTEER_SOURCE_ID
+assert f"source:reference.{PACKAGE}-{EDITION}" == SOURCE_ID
 SOURCE_PROPS: dict[str, str] = {
     "kind": "dataset",
     "name": f"统计用区划代码({EDITION}年,截至{CUTOFF})",
@@ -48,32 +55,11 @@ SOURCE_PROPS: dict[str, str] = {
     "url": f"https://www.npmjs.com/package/{PACKAGE}/v/{VERSION}",
 }
 
-CODE_LENGTHS = (2, 4, 6, 9, 12)
-LEVEL_LABELS = ("Province", "City", "County", "Township", "Village")
 PLACE_LABELS = frozenset(LEVEL_LABELS)
-ID_SCOPE = "cn"
-"""Ids of divisions no curated entity stands for: `<label prefix>:cn.<code at its length>`,
-e.g. village:cn.350925104209, township:cn.350925104, county:cn.350925."""
 
 
 class DivisionDataError(RuntimeError):
     pass
-
-
-def full_code(code: str) -> str:
-    """The 12-digit form stored on nodes: 350925 -> 350925000000."""
-    return code.ljust(12, "0")
-
-
-def short_code(code: str) -> str:
-    """A division code at its own length, from either form: 350925000000 -> 350925."""
-    if not code.isdigit() or len(code) not in CODE_LENGTHS:
-        raise ValueError(f"{code!r} is not a division code (2, 4, 6, 9 or 12 digits)")
-    if len(code) == 12:
-        for length in CODE_LENGTHS:
-            if set(code[length:]) <= {"0"}:
-                return code[:length]
-    return code
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,11 +86,6 @@ class Division:
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
-
-
-def division_id(code: str) -> str:
-    code = short_code(code)
-    return f"{LABEL_PREFIXES[LEVEL_LABELS[CODE_LENGTHS.index(len(code))]]}:{ID_SCOPE}.{code}"
 
 
 def read_divisions(within: str | None = None, path: Path = DIVISIONS_FILE) -> Iterator[Division]:

@@ -22,6 +22,7 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from graph.connection import session
+from graph.divisions import full_code
 from graph.schema import apply_schema
 from graph.settings import Settings
 from graph.text import fold, initials, pinyin, search_key
@@ -32,7 +33,6 @@ from loaders.gazetteer import (
     Division,
     Place,
     Resolution,
-    full_code,
     places_of,
     read_divisions,
     resolve,

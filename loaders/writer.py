@@ -15,12 +15,11 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from graph.connection import session
+from graph.divisions import GAZETTEER_SOURCE_ID, short_code
 from graph.model import LABELS, RELATIONSHIP_TYPES
 from graph.settings import Settings
 from graph.text import pinyin, search_key
 from loaders.facts import RELATION_PROPS, SourceFacts, SourcePlan, plan
-from loaders.gazetteer import SOURCE_ID as GAZETTEER_SOURCE
-from loaders.gazetteer import short_code
 
 # Properties the loader derives from all sources together; not stated by any one file.
 DERIVED_PROPS = frozenset({"id", "aliases", "sources", "search", "pinyin"})
@@ -195,7 +194,7 @@ class SourceWriter:
                     dict.fromkeys(a for _, names in mentions for a in names or () if a != rec["name"])
                 )
                 official = [rec["official_name"], short_code(rec["code"])] if rec["code"] else []
-                sources = [m[0] for m in mentions] + ([GAZETTEER_SOURCE] if rec["code"] else [])
+                sources = [m[0] for m in mentions] + ([GAZETTEER_SOURCE_ID] if rec["code"] else [])
                 rows.append(
                     {
                         "id": rec["id"],

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from graph.model import ENTITY_LABEL
-from graph.text import SEARCH_SEPARATOR, fold
+from graph.text import HIDDEN_PROPS, SEARCH_SEPARATOR, fold
 from queries.catalog import Entry, NotFound, Params, Rows, fixed, register
 from queries.models import (
     DOMAIN_TYPES,
@@ -50,14 +50,36 @@ class SearchHit(Ref):
     match: str = Field(
         description="name: the name exactly; exact: an alias, pinyin or initials exactly; prefix; partial"
     )
+    code: str | None = Field(None, description="the official 12-digit division code, for a division")
+    path: list[str] = Field(
+        default_factory=list, description="the regions it lies in, province first (村 in 镇 in 县 ...)"
+    )
 
 
 # rank -> how the query matched: the name exactly; another name, a pinyin reading or the
 # initials exactly; the start of one of them; anywhere.
 _RANKS = ("name", "exact", "prefix", "prefix", "partial")
+_REGION_RANK = {"Province": 0, "City": 1, "County": 2, "Township": 3, "Village": 4}
+# Candidates, each branch answered the same way on both servers: the curated entities (the few
+# the sources mention, and the sources) by their whole search key; every node, the 665,000
+# official divisions included, by the start of its official name, pinyin, initials or code,
+# each a range index (graph.schema). A division matches by prefix only: a CONTAINS over every
+# node would scan the country (300 ms and more).
 SEARCH_BODY = """
-MATCH (n:{label})
-WHERE n.search CONTAINS $q
+CALL {{
+    MATCH (:Source)-[:MENTIONS]->(n:Entity) WHERE n.search CONTAINS $q RETURN n
+    UNION
+    MATCH (n:Source) WHERE n.search CONTAINS $q RETURN n
+    UNION
+    MATCH (n:Entity) WHERE n.key_name STARTS WITH $q RETURN n
+    UNION
+    MATCH (n:Entity) WHERE n.key_pinyin STARTS WITH $q RETURN n
+    UNION
+    MATCH (n:Entity) WHERE n.key_initials STARTS WITH $q RETURN n
+    UNION
+    MATCH (n:Entity) WHERE n.code STARTS WITH $q RETURN n
+}}
+WITH n WHERE n:{label}
 """
 SEARCH_ROWS = """
 WITH n, CASE
@@ -66,18 +88,25 @@ WITH n, CASE
     WHEN n.search STARTS WITH $prefix THEN 2
     WHEN n.search CONTAINS $prefix THEN 3
     ELSE 4 END AS rank
-RETURN {ref}, n.aliases AS aliases, rank
 ORDER BY rank, size(n.name), n.id
 SKIP $offset LIMIT $limit
+RETURN {ref}, n.aliases AS aliases, n.code AS code, rank,
+       [(n)-[:LOCATED_IN*1..6]->(r) | r {{.id, .name, label: {region_label}}}] AS regions
 """
 
 
 def _search_cypher(p: SearchParams) -> dict[str, str]:
     body = SEARCH_BODY.format(label=p.label or ENTITY_LABEL)
     return {
-        "rows": body + SEARCH_ROWS.format(ref=ref("n") + " AS hit"),
+        "rows": body + SEARCH_ROWS.format(ref=ref("n") + " AS hit", region_label=label_of("r")),
         "total": body + "RETURN count(n) AS total",
     }
+
+
+def region_path(regions: list[dict[str, Any]]) -> list[str]:
+    """Names of the distinct regions, province first (ties by id)."""
+    unique = {r["id"]: r for r in regions if r.get("label") in _REGION_RANK}
+    return [r["name"] for r in sorted(unique.values(), key=lambda r: (_REGION_RANK[r["label"]], r["id"]))]
 
 
 def _search_bind(p: SearchParams) -> dict[str, Any]:
@@ -94,8 +123,11 @@ def _search_bind(p: SearchParams) -> dict[str, Any]:
 SEARCH = register(
     Entry(
         name="search",
-        summary_zh="按名称、别名或拼音(简体或繁体)查找实体,按匹配程度排序",
-        summary_en="Find entities by name, alias or pinyin, simplified or traditional, best matches first",
+        summary_zh="按名称、别名、拼音或区划代码(简体或繁体)查找实体与行政区划,按匹配程度排序,附所属行政区",
+        summary_en=(
+            "Find entities and official divisions by name, alias, pinyin or division code, simplified "
+            "or traditional, best matches first, each with the regions it lies in"
+        ),
         params=SearchParams,
         result=Page[SearchHit],
         cypher=_search_cypher,
@@ -104,8 +136,17 @@ SEARCH = register(
             p,
             rows["total"],
             [
-                SearchHit(**r["hit"], aliases=r["aliases"] or [], match=_RANKS[r["rank"]])
-                for r in rows["rows"]
+                SearchHit(
+                    **r["hit"],
+                    aliases=r["aliases"] or [],
+                    match=_RANKS[r["rank"]],
+                    code=r["code"],
+                    path=region_path(r["regions"]),
+                )
+                # the page's order, kept whatever order the server returns the page's rows in
+                for r in sorted(
+                    rows["rows"], key=lambda r: (r["rank"], len(r["hit"]["name"]), r["hit"]["id"])
+                )
             ],
         ),
     )
@@ -163,7 +204,7 @@ def _entity_shape(p: EntityParams, rows: Rows) -> EntityDetail:
         id=p.id,
         label=rows["node"][0]["label"],
         name=props.get("name", p.id),
-        properties={k: v for k, v in props.items() if k not in ("id", "search")},
+        properties={k: v for k, v in props.items() if k not in HIDDEN_PROPS},
         provenance=[SourceQuote(**r["source"]) for r in rows["provenance"]],
         relationships=page(
             p,
