@@ -37,6 +37,7 @@ from queries.explore import (
     SearchParams,
 )
 from queries.models import Page
+from queries.regions import REGION, REGION_COVERAGE, CoverageParams, Region, RegionCoverage, RegionParams
 
 VERSION = "0.1.0"
 
@@ -128,6 +129,19 @@ def _routes(app: FastAPI) -> None:
         params: Annotated[PathParams, Query()], session: SessionDep, settings: SettingsDep
     ) -> Any:
         return await run_async(session, settings, PATH, params)
+
+    @app.get("/regions/{code}", tags=["regions"], response_model=Region, summary=REGION.summary_en)
+    async def region(code: str, session: SessionDep, settings: SettingsDep) -> Any:
+        return await run_async(session, settings, REGION, RegionParams(code=code))
+
+    @app.get(
+        "/regions/{division}/coverage",
+        tags=["regions"],
+        response_model=RegionCoverage,
+        summary=REGION_COVERAGE.summary_en,
+    )
+    async def region_coverage(division: str, session: SessionDep, settings: SettingsDep) -> Any:
+        return await run_async(session, settings, REGION_COVERAGE, CoverageParams(division=division))
 
     @app.get("/queries", tags=["catalog"], summary="The catalog, with each entry's parameter schema")
     async def catalog() -> list[dict[str, Any]]:
