@@ -63,7 +63,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_regions_load(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
-        within = normalize_within(args.within) if args.within else None
+        within = [normalize_within(w) for w in args.within]
         cases = curated_cases(settings)
     except (ValueError, CaseValidationError) as exc:
         print(f"ruralkg: {exc}", file=sys.stderr)
@@ -73,7 +73,7 @@ def cmd_regions_load(args: argparse.Namespace) -> int:
     total = count_divisions(within)
     started = time.monotonic()
     with Progress(transient=True) as progress:
-        task = progress.add_task(f"divisions{' under ' + within if within else ''}", total=total)
+        task = progress.add_task(f"divisions{' under ' + ', '.join(within) if within else ''}", total=total)
         report = load_regions(
             driver,
             settings,
@@ -309,6 +309,8 @@ def build_parser() -> argparse.ArgumentParser:
     regions_load.add_argument(
         "--within",
         metavar="CODE",
+        action="append",
+        default=[],
         help="only the divisions under this code prefix (e.g. 350925), with their parents",
     )
     regions_load.add_argument("--batch-size", type=int, default=REGION_BATCH, help="rows per transaction")

@@ -32,6 +32,25 @@ def short_code(code: str) -> str:
     return code
 
 
+def is_placeholder(code: str) -> bool:
+    """A code whose own digits are all zero repeats its parent's 12-digit code: the package's
+    stand-in rows (东莞市 441900 under 4419, 金门县 350527000 under 350527), not divisions."""
+    level = CODE_LENGTHS.index(len(code))
+    return level > 0 and set(code[CODE_LENGTHS[level - 1] :]) == {"0"}
+
+
+def parent_code(code: str) -> str | None:
+    """The code of the division a division lies in: its prefix one level up, skipping a
+    placeholder (a township of 东莞市, 441900003, lies in the prefecture 4419)."""
+    level = CODE_LENGTHS.index(len(code))
+    while level > 0:
+        level -= 1
+        parent = code[: CODE_LENGTHS[level]]
+        if not is_placeholder(parent):
+            return parent
+    return None
+
+
 def level_label(code: str) -> str:
     return LEVEL_LABELS[CODE_LENGTHS.index(len(short_code(code)))]
 

@@ -22,7 +22,8 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from loaders.gazetteer import CODE_LENGTHS, DIVISIONS_FILE, INTEGRITY, PACKAGE, VERSION
+from graph.divisions import CODE_LENGTHS, full_code, is_placeholder, parent_code
+from loaders.gazetteer import DIVISIONS_FILE, INTEGRITY, PACKAGE, VERSION
 
 # dist file -> (code length, the column naming the parent)
 DIST_FILES = {
@@ -59,8 +60,15 @@ def verify(tarball: Path) -> None:
 
 
 def rows(tarball: Path) -> Iterator[tuple[str, str]]:
-    """(code, name) of every division, level by level, each level sorted by code."""
-    known: set[str] = set()
+    """(code, name) of every division, level by level, each level sorted by code.
+
+    The package repeats a few divisions one level down under the same 12-digit code and name:
+    东莞市, 中山市 and 儋州市 as counties (441900 under 4419; the statistical list has no county
+    there, their townships lie in the prefecture) and 金门县 as a township and a village
+    (350527000, 350527000000). Those stand-ins are left out (graph.divisions.is_placeholder);
+    a township of 东莞市 lies in the prefecture (graph.divisions.parent_code).
+    """
+    known: dict[str, str] = {}
     with tarfile.open(tarball, "r:gz") as tar:
         for member, (length, parent_column) in DIST_FILES.items():
             extracted = tar.extractfile(f"package/dist/{member}")
@@ -71,15 +79,16 @@ def rows(tarball: Path) -> Iterator[tuple[str, str]]:
                 code, name = rec["code"].strip(), rec["name"].strip()
                 if len(code) != length or not code.isdigit() or not name:
                     raise BuildError(f"{member}:{i}: bad row {rec}")
-                if parent_column and (
-                    rec[parent_column] != code[: CODE_LENGTHS[CODE_LENGTHS.index(length) - 1]]
-                ):
-                    raise BuildError(f"{member}:{i}: parent {rec[parent_column]} is not the code's prefix")
-                if parent_column and rec[parent_column] not in known:
-                    raise BuildError(f"{member}:{i}: parent {rec[parent_column]} is not a division")
+                parent = parent_code(code)
+                if is_placeholder(code):
+                    if known.get(str(parent)) != name:
+                        raise BuildError(f"{member}:{i}: {code} {name} has zero digits but is not its parent")
+                    continue
+                if parent_column and (parent not in known or not rec[parent_column].startswith(str(parent))):
+                    raise BuildError(f"{member}:{i}: parent {rec[parent_column]} is not a division above it")
                 level.append((code, name))
             level.sort()
-            known.update(code for code, _ in level)
+            known.update(level)
             yield from level
 
 
@@ -91,7 +100,11 @@ def build(out: Path) -> dict[int, int]:
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow(["code", "name"])
+        unique: set[str] = set()
         for code, name in rows(tarball):
+            if full_code(code) in unique:
+                raise BuildError(f"{code} {name}: its 12-digit code is taken by another division")
+            unique.add(full_code(code))
             writer.writerow([code, name])
             counts[len(code)] += 1
     out.parent.mkdir(parents=True, exist_ok=True)

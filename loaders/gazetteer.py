@@ -29,6 +29,7 @@ from graph.divisions import (
     GAZETTEER_SOURCE_ID,
     LEVEL_LABELS,
     division_id,
+    parent_code,
     short_code,
 )
 from graph.settings import REPO_ROOT
@@ -78,7 +79,7 @@ class Division:
 
     @property
     def parent(self) -> str | None:
-        return self.code[: CODE_LENGTHS[self.level - 2]] if self.level > 1 else None
+        return parent_code(self.code)
 
     @property
     def id(self) -> str:
@@ -88,10 +89,10 @@ class Division:
         return f"{self.code} {self.name}"
 
 
-def read_divisions(within: str | None = None, path: Path = DIVISIONS_FILE) -> Iterator[Division]:
-    """Every division, parents before children; with `within` (a code prefix), the divisions
-    under it and the ancestors that hold them. Streamed from the compressed file."""
-    prefix = normalize_within(within) if within else ""
+def read_divisions(within: Iterable[str] = (), path: Path = DIVISIONS_FILE) -> Iterator[Division]:
+    """Every division, parents before children; with `within` (code prefixes), the divisions
+    under them and the ancestors that hold them. Streamed from the compressed file."""
+    prefixes = tuple(normalize_within(w) for w in within)
     if not path.exists():
         raise DivisionDataError(f"{path} is missing; rebuild it with `python -m loaders.divisions_build`")
     with lzma.open(path, "rt", encoding="utf-8", newline="") as handle:
@@ -102,7 +103,7 @@ def read_divisions(within: str | None = None, path: Path = DIVISIONS_FILE) -> It
             if len(row) != 2 or len(row[0]) not in CODE_LENGTHS:
                 raise DivisionDataError(f"{path}:{line}: expected code,name, got {row}")
             code = row[0]
-            if code.startswith(prefix) or prefix.startswith(code):
+            if not prefixes or any(code.startswith(p) or p.startswith(code) for p in prefixes):
                 yield Division(code, row[1])
 
 
@@ -114,7 +115,7 @@ def normalize_within(within: str) -> str:
     return short_code(within) if len(within) == 12 else within
 
 
-def count_divisions(within: str | None = None, path: Path = DIVISIONS_FILE) -> int:
+def count_divisions(within: Iterable[str] = (), path: Path = DIVISIONS_FILE) -> int:
     return sum(1 for _ in read_divisions(within, path))
 
 

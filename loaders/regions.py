@@ -244,11 +244,12 @@ def load_regions(
     settings: Settings,
     resolution: Resolution,
     *,
-    within: str | None = None,
+    within: Sequence[str] = (),
     batch_size: int = REGION_BATCH,
     on_rows: OnRows | None = None,
 ) -> RegionReport:
-    """Load every division (or those under `within`, with their ancestors), idempotently."""
+    """Load every division (or those under the `within` code prefixes, with their ancestors),
+    idempotently."""
     apply_schema(driver, settings)
     writer = RegionWriter(driver, settings, batch_size=batch_size, on_rows=on_rows)
     writer.ensure_source()
