@@ -1,4 +1,4 @@
-"""Loading the official divisions: streamed rows, batched `UNWIND ... MERGE`, one node per place.
+"""Loading the official divisions: streamed rows, batched `UNWIND` writes, one node per place.
 
 `division_rows` turns a stream of divisions into graph rows and `RegionWriter.write` writes any
 such stream in batches (one transaction each: the batch's nodes, then their LOCATED_IN to the
@@ -70,6 +70,8 @@ FOREACH (_ IN CASE WHEN row.curated THEN [] ELSE [1] END |
 MERGE_LOCATED_IN = MERGE_RELATIONS.format(type="LOCATED_IN")
 # A curated place that newly resolves: its division's node, loaded under the division id,
 # becomes the curated node (renamed when the curated node is not there yet, else merged into it).
+# Patterns start at the node found by id: the local server expands from the first node of a
+# pattern, and `(c:Entity)-[..]->(old {id: ..})` scans every node (out of memory, nationally).
 RENAME_TWINS = """
 UNWIND $rows AS row
 MATCH (old:Entity {id: row.old})
@@ -78,7 +80,7 @@ SET old.id = row.id
 """
 MOVE_TWIN_EDGES = """
 UNWIND $rows AS row
-MATCH (c:Entity)-[r:LOCATED_IN]->(old:Entity {id: row.old})
+MATCH (old:Entity {id: row.old})<-[r:LOCATED_IN]-(c:Entity)
 MATCH (new:Entity {id: row.id})
 MERGE (c)-[moved:LOCATED_IN]->(new)
 SET moved.sources = coalesce(moved.sources, r.sources), moved.evidence = coalesce(moved.evidence, r.evidence)

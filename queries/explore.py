@@ -60,16 +60,15 @@ class SearchHit(Ref):
 # initials exactly; the start of one of them; anywhere.
 _RANKS = ("name", "exact", "prefix", "prefix", "partial")
 _REGION_RANK = {"Province": 0, "City": 1, "County": 2, "Township": 3, "Village": 4}
-# Candidates, each branch answered the same way on both servers: the curated entities (the few
-# the sources mention, and the sources) by their whole search key; every node, the 665,000
+# Candidates, each branch answered the same way on both servers: the curated entities (the
+# sources and what they mention, `search_scope` indexed) by their whole search key, as a
+# MENTIONS walk from the sources took 640 ms on the local server; every node, the 665,000
 # official divisions included, by the start of its official name, pinyin, initials or code,
 # each a range index (graph.schema). A division matches by prefix only: a CONTAINS over every
 # node would scan the country (300 ms and more).
 SEARCH_BODY = """
 CALL {{
-    MATCH (:Source)-[:MENTIONS]->(n:Entity) WHERE n.search CONTAINS $q RETURN n
-    UNION
-    MATCH (n:Source) WHERE n.search CONTAINS $q RETURN n
+    MATCH (n:Entity) WHERE n.search_scope = 'curated' AND n.search CONTAINS $q RETURN n
     UNION
     MATCH (n:Entity) WHERE n.key_name STARTS WITH $q RETURN n
     UNION

@@ -68,7 +68,7 @@ RETURN {_region_ref("d")} AS region, d.official_name AS official_name, d.level A
        EXISTS {{ (:Source)-[:MENTIONS]->(d) }} AS curated,
        [(d)-[:LOCATED_IN*1..{HOPS}]->(r) WHERE r.code IS NOT NULL | {_region_ref("r")}] AS path,
        COLLECT {{
-         MATCH (c:Entity)-[l:LOCATED_IN]->(d) WHERE $source IN l.sources
+         MATCH (d)<-[l:LOCATED_IN]-(c:Entity) WHERE $source IN l.sources
          RETURN {label_of("c")} AS label
        }} AS children
 """
@@ -136,30 +136,31 @@ CALL {
 WITH d WHERE d:Province OR d:City OR d:County OR d:Township OR d:Village
 """
 # What lies in each `c`: everything reached by LOCATED_IN, and c itself. Curated entities are
-# few, so their ids come back as lists and are counted once each in Python.
+# few, so their ids come back as lists and are counted once each in Python. Every pattern
+# starts at a bound node: the local server expands from a pattern's first node.
 _COVERAGE = f"""
-OPTIONAL MATCH (x:Entity)-[:LOCATED_IN*1..{HOPS}]->(c)
+OPTIONAL MATCH (c)<-[:LOCATED_IN*1..{HOPS}]-(x:Entity)
 WITH c, collect(DISTINCT x) + [c] AS inside
 WITH c, inside, [v IN inside WHERE v:Village] AS villages
 RETURN {_region_ref("c")} AS region,
   size(villages) AS villages,
-  size([v IN villages WHERE EXISTS {{ (:Alliance)-[:HAS_MEMBER]->(v) }}
-        OR EXISTS {{ (:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v) }}]) AS villages_in_alliance,
-  size([v IN villages WHERE EXISTS {{ (:Person)-[:DISPATCHED_TO]->(v) }}]) AS villages_with_dispatched,
+  size([v IN villages WHERE EXISTS {{ (v)<-[:HAS_MEMBER]-(:Alliance) }}
+        OR EXISTS {{ (v)<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-(:Alliance) }}]) AS villages_in_alliance,
+  size([v IN villages WHERE EXISTS {{ (v)<-[:DISPATCHED_TO]-(:Person) }}]) AS villages_with_dispatched,
   [x IN inside WHERE x:Project | x.id]
     + [x IN inside | [(x)-[:HAS_PROJECT]->(p:Project) | p.id]]
-    + [x IN inside | [(b:Branch)-[:BASED_IN]->(x) | [(b)-[:LEADS]->(p:Project) | p.id]]] AS projects,
+    + [x IN inside | [(x)<-[:BASED_IN]-(b:Branch) | [(b)-[:LEADS]->(p:Project) | p.id]]] AS projects,
   [x IN inside WHERE x:Enterprise | x.id]
     + [x IN inside WHERE x:Project | [(x)-[:INVOLVES]->(e:Enterprise) | e.id]]
     + [x IN inside | [(x)-[:HAS_PROJECT]->(:Project)-[:INVOLVES]->(e:Enterprise) | e.id]]
-    + [x IN inside | [(b:Branch)-[:BASED_IN]->(x) | [(b)-[:LEADS]->(:Project)-[:INVOLVES]->(e:Enterprise)
+    + [x IN inside | [(x)<-[:BASED_IN]-(b:Branch) | [(b)-[:LEADS]->(:Project)-[:INVOLVES]->(e:Enterprise)
         | e.id]]] AS enterprises
 """
 COVERAGE_DIVISION = _DIVISION + "WITH d AS c" + _COVERAGE
 COVERAGE_CHILDREN = (
     _DIVISION
     + f"""
-MATCH (x:Entity)-[l:LOCATED_IN]->(d)
+MATCH (d)<-[l:LOCATED_IN]-(x:Entity)
 WHERE {_PLACE} AND ($source IN l.sources OR x.code IS NULL)
 WITH DISTINCT x AS c
 """
