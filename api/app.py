@@ -45,6 +45,7 @@ from queries.explore import (
     SearchParams,
 )
 from queries.models import Page
+from queries.regions import REGION, REGION_COVERAGE, CoverageParams, Region, RegionCoverage, RegionParams
 
 VERSION = "0.1.0"
 log = logging.getLogger("ruralkg.api")
@@ -58,6 +59,18 @@ EntityId = Annotated[
     ),
 ]
 QueryName = Annotated[str, Path(max_length=100, description="a catalog entry's name (GET /queries)")]
+DivisionCode = Annotated[
+    str, Path(min_length=2, max_length=12, description="a division code", examples=["350925"])
+]
+DivisionRef = Annotated[
+    str,
+    Path(
+        min_length=2,
+        max_length=200,
+        description="a division's id or code",
+        examples=["county:fujian.zhouning", "350925"],
+    ),
+]
 JSON_TYPES = ("application/json",)
 
 
@@ -248,6 +261,27 @@ def _routes(app: FastAPI) -> None:
     )
     async def paths(params: Annotated[PathParams, Query()], graph: GraphDep) -> Any:
         return await answer(graph, PATH, params)
+
+    @app.get(
+        "/regions/{code}",
+        tags=["regions"],
+        response_model=Region,
+        summary=REGION.summary_en,
+        dependencies=[ReadAccess],
+    )
+    async def region(code: DivisionCode, graph: GraphDep) -> Any:
+        return await answer(graph, REGION, await _validated(RegionParams, {"code": code}))
+
+    @app.get(
+        "/regions/{division}/coverage",
+        tags=["regions"],
+        response_model=RegionCoverage,
+        summary=REGION_COVERAGE.summary_en,
+        dependencies=[ReadAccess],
+    )
+    async def region_coverage(division: DivisionRef, graph: GraphDep) -> Any:
+        params = await _validated(CoverageParams, {"division": division})
+        return await answer(graph, REGION_COVERAGE, params)
 
     @app.get(
         "/queries",

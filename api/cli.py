@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from graph.schema import apply_schema
 from graph.settings import Settings, get_settings
 from loaders.casefile import CaseValidationError
 from loaders.facts import SourcePlan
+from loaders.gazetteer import EDITION, SOURCE_ID, count_divisions, normalize_within
 from loaders.load import (
     SourceLoadError,
     collect_facts,
@@ -34,6 +36,7 @@ from loaders.load import (
     load_if_empty,
     total_batches,
 )
+from loaders.regions import REGION_BATCH, load_regions, resolve_cases
 from queries import CATALOG, get_entry, run
 from queries.analyst import CypherFailed, CypherRequest, run_cypher
 from queries.catalog import NotFound, UnknownQuery, params_from_strings
@@ -54,6 +57,51 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"ok  {case.path}: {len(case.entities)} entities, {len(case.relations)} relations, "
             f"{len(case.quantities)} quantities"
         )
+    resolution = resolve_cases(curated_cases(get_settings()))
+    print(
+        f"places: {len(resolution.places)} resolve to the official divisions ({EDITION}), "
+        f"{len(resolution.unresolved)} do not"
+    )
+    for unresolved in resolution.unresolved:
+        print(f"unresolved  {unresolved}")
+    return 0
+
+
+def cmd_regions_load(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    try:
+        within = [normalize_within(w) for w in args.within]
+        cases = curated_cases(settings)
+    except (ValueError, CaseValidationError) as exc:
+        print(f"ruralkg: {exc}", file=sys.stderr)
+        return 1
+    resolution = resolve_cases(cases)
+    driver = connect(settings)
+    total = count_divisions(within)
+    started = time.monotonic()
+    with Progress(transient=True) as progress:
+        task = progress.add_task(f"divisions{' under ' + ', '.join(within) if within else ''}", total=total)
+        report = load_regions(
+            driver,
+            settings,
+            resolution,
+            within=within,
+            batch_size=args.batch_size,
+            on_rows=lambda n: progress.advance(task, n),
+        )
+    seconds = time.monotonic() - started
+    table = Table(title=f"official divisions ({EDITION}) loaded", caption=f"source {SOURCE_ID}")
+    table.add_column("level")
+    table.add_column("rows", justify="right")
+    for label, count in report.by_label.items():
+        table.add_row(label, str(count))
+    Console().print(table)
+    print(f"{report.rows} rows in {seconds:.1f} s ({report.rows / max(seconds, 1e-9):,.0f} rows/s)")
+    print(
+        f"curated places: {len(resolution.places)} joined to their division, {len(resolution.unresolved)} not"
+    )
+    for unresolved in resolution.unresolved:
+        print(f"unresolved  {unresolved}")
     return 0
 
 
@@ -350,6 +398,20 @@ def build_parser() -> argparse.ArgumentParser:
     cypher.add_argument("--timeout", type=float, help="seconds (default RURALKG_CYPHER_TIMEOUT)")
     cypher.add_argument("--row-cap", type=int, help="rows at most (default RURALKG_CYPHER_ROW_CAP)")
     cypher.set_defaults(handler=cmd_cypher)
+    regions = sub.add_parser("regions", help=f"the official divisions of China ({EDITION} edition)")
+    regions_sub = regions.add_subparsers(dest="action", required=True)
+    regions_load = regions_sub.add_parser(
+        "load", help="load every division (or a subtree) as Province ... Village nodes, idempotently"
+    )
+    regions_load.add_argument(
+        "--within",
+        metavar="CODE",
+        action="append",
+        default=[],
+        help="only the divisions under this code prefix (e.g. 350925), with their parents",
+    )
+    regions_load.add_argument("--batch-size", type=int, default=REGION_BATCH, help="rows per transaction")
+    regions_load.set_defaults(handler=cmd_regions_load)
 
     schema = sub.add_parser("schema", help="constraints and indexes")
     schema_sub = schema.add_subparsers(dest="action", required=True)

@@ -12,6 +12,7 @@ from graph.schema import apply_schema
 from graph.settings import Settings
 from loaders.casefile import CaseFile, discover, validate_cases
 from loaders.facts import SourceFacts, SourcePlan, facts_of, removal_of
+from loaders.regions import has_gazetteer, link_curated, resolve_cases
 from loaders.writer import OnBatch, SourceWriter, batch_count, loaded_sources
 
 
@@ -76,6 +77,9 @@ def load(
             plans.append(writer.sync(f))
         except (Neo4jError, DriverError) as exc:
             raise SourceLoadError(f.source_id, exc, plans) from exc
+    if has_gazetteer(driver, settings):
+        # the official divisions are loaded: curated places join their division's node
+        link_curated(driver, settings, resolve_cases(curated_cases(settings)))
     return plans
 
 

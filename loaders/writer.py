@@ -15,13 +15,17 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from graph.connection import session
+from graph.divisions import GAZETTEER_SOURCE_ID, short_code
 from graph.model import LABELS, RELATIONSHIP_TYPES
 from graph.settings import Settings
 from graph.text import pinyin, search_key
 from loaders.facts import RELATION_PROPS, SourceFacts, SourcePlan, plan
 
 # Properties the loader derives from all sources together; not stated by any one file.
-DERIVED_PROPS = frozenset({"id", "aliases", "sources", "search", "pinyin"})
+DERIVED_PROPS = frozenset({"id", "aliases", "sources", "search", "pinyin", "search_scope"})
+# Properties the official division list gives a curated place (loaders.regions); no case file
+# states them, so a sync neither compares nor removes them.
+GAZETTEER_PROPS = frozenset({"code", "official_name", "level", "key_name", "key_pinyin", "key_initials"})
 
 READ_SOURCE = "MATCH (s:Source {id: $source}) RETURN s.id AS id"
 READ_SOURCE_ENTITIES = """
@@ -56,7 +60,7 @@ DELETE m
 DELETE_ORPHANS = """
 UNWIND $ids AS id
 MATCH (n:Entity {id: id})
-WHERE NOT EXISTS { (:Source)-[:MENTIONS]->(n) }
+WHERE NOT EXISTS { (:Source)-[:MENTIONS]->(n) } AND n.code IS NULL
 DETACH DELETE n
 """
 DELETE_SOURCE = "MATCH (s:Source {id: $source}) DETACH DELETE s"
@@ -86,14 +90,17 @@ READ_NAMES = """
 UNWIND $ids AS id
 MATCH (n:Entity {id: id})
 OPTIONAL MATCH (s:Source)-[m:MENTIONS]->(n)
-RETURN n.id AS id, n.name AS name, collect([s.id, m.aliases]) AS mentions
+RETURN n.id AS id, n.name AS name, n.official_name AS official_name, n.code AS code,
+       collect([s.id, m.aliases]) AS mentions
 """
 SET_DERIVED = """
 UNWIND $rows AS row
 MATCH (n:Entity {id: row.id})
-SET n.aliases = row.aliases, n.sources = row.sources, n.search = row.search, n.pinyin = row.pinyin
+SET n.aliases = row.aliases, n.sources = row.sources, n.search = row.search, n.pinyin = row.pinyin,
+    n.search_scope = 'curated'
 """
-LIST_SOURCES = "MATCH (s:Source) RETURN s.id AS id ORDER BY id"
+# Curated sources only: a dataset (the official division list) is not synced from a file.
+LIST_SOURCES = "MATCH (s:Source) WHERE coalesce(s.kind, '') <> 'dataset' RETURN s.id AS id ORDER BY id"
 
 OnBatch = Callable[[int], None]
 
@@ -117,7 +124,11 @@ class SourceWriter:
         in_graph = tx.run(READ_SOURCE, source=src).single() is not None
         entities: dict[str, tuple[tuple[Any, ...], int]] = {}
         for rec in tx.run(READ_SOURCE_ENTITIES, source=src):
-            props = {k: v for k, v in rec["props"].items() if k not in DERIVED_PROPS and v is not None}
+            props = {
+                k: v
+                for k, v in rec["props"].items()
+                if k not in DERIVED_PROPS and k not in GAZETTEER_PROPS and v is not None
+            }
             aliases = tuple(sorted(rec["aliases"] or ()))
             entities[rec["id"]] = ((rec["label"], props, rec["evidence"], aliases), rec["mentions"])
         relations: dict[tuple[str, str, str], tuple[Any, ...]] = {}
@@ -170,11 +181,12 @@ class SourceWriter:
 
         orphaned = set(p.orphaned)
         surviving = [i for i in p.stale_entity_ids if i not in orphaned]
-        self._refresh_derived(tx, [*facts.entities, *surviving, src])
+        self.refresh_derived(tx, [*facts.entities, *surviving, src])
         return p
 
-    def _refresh_derived(self, tx: ManagedTransaction, ids: Iterable[str]) -> None:
-        """Recompute what depends on every source at once: aliases, sources, search keys."""
+    def refresh_derived(self, tx: ManagedTransaction, ids: Iterable[str]) -> None:
+        """Recompute what depends on every source at once: aliases, sources, search keys (with
+        the official name and code of a place resolved to a division, and that list as a source)."""
         rows = []
         for chunk in _chunks(list(ids), self.batch_size):
             for rec in tx.run(READ_NAMES, ids=list(chunk)):
@@ -182,12 +194,14 @@ class SourceWriter:
                 aliases = list(
                     dict.fromkeys(a for _, names in mentions for a in names or () if a != rec["name"])
                 )
+                official = [rec["official_name"], short_code(rec["code"])] if rec["code"] else []
+                sources = [m[0] for m in mentions] + ([GAZETTEER_SOURCE_ID] if rec["code"] else [])
                 rows.append(
                     {
                         "id": rec["id"],
                         "aliases": aliases,
-                        "sources": [m[0] for m in mentions],
-                        "search": search_key([rec["name"], *aliases]),
+                        "sources": sorted(sources),
+                        "search": search_key([rec["name"], *aliases, *official]),
                         "pinyin": pinyin(rec["name"]),
                     }
                 )

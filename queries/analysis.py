@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from graph.model import DispatchRole
+from graph.text import HIDDEN_PROPS
 from queries.catalog import Entry, NotFound, Params, Rows, fixed, register
 from queries.models import Page, Paged, Ref, SourceQuote, SourceRef, label_of, page, ref, refs, source_ref
 
@@ -320,7 +321,7 @@ def _village_shape(p: VillageParams, rows: Rows) -> VillageProfile:
         id=p.id,
         label="Village",
         name=props["name"],
-        properties={k: v for k, v in props.items() if k not in ("id", "search")},
+        properties={k: v for k, v in props.items() if k not in HIDDEN_PROPS},
         regions=sorted(refs(r["regions"]), key=lambda x: _REGION_ORDER.get(x.label, 9)),
         alliances=refs(r["alliances"]),
         branches=refs(r["branches"]),

@@ -7,7 +7,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from graph.model import ENTITY_LABEL
-from graph.text import SEARCH_SEPARATOR, fold
+from graph.text import HIDDEN_PROPS, SEARCH_SEPARATOR, fold
 from queries.catalog import Entry, NotFound, Params, Rows, fixed, register
 from queries.models import (
     DOMAIN_TYPES,
@@ -50,14 +50,35 @@ class SearchHit(Ref):
     match: str = Field(
         description="name: the name exactly; exact: an alias, pinyin or initials exactly; prefix; partial"
     )
+    code: str | None = Field(None, description="the official 12-digit division code, for a division")
+    path: list[str] = Field(
+        default_factory=list, description="the regions it lies in, province first (村 in 镇 in 县 ...)"
+    )
 
 
 # rank -> how the query matched: the name exactly; another name, a pinyin reading or the
 # initials exactly; the start of one of them; anywhere.
 _RANKS = ("name", "exact", "prefix", "prefix", "partial")
-SEARCH_BODY = """
-MATCH (n:{label})
-WHERE n.search CONTAINS $q
+_REGION_RANK = {"Province": 0, "City": 1, "County": 2, "Township": 3, "Village": 4}
+# Candidates come from separate statements, one index each, answered the same way on both
+# servers: the curated entities (`search_scope`, indexed) by any part of their search key, and
+# every node, the 665,000 official divisions included, by the start of its official name,
+# pinyin, initials or code (range indexes). Each is a statement of its own because the local
+# server uses an index only for a statement's leading MATCH: the same branches as a
+# CALL { ... UNION ... } took 2-6 s there, a MENTIONS walk from the sources 640 ms, and a
+# CONTAINS over every node 300 ms and more. A node's order (rank, name length, id) does not
+# depend on the branch that found it, so the page is within the union of each branch's first
+# offset + limit; the total counts the distinct ids all branches found.
+_BRANCHES = {
+    "curated": "n.search_scope = 'curated' AND n.search CONTAINS $q",
+    "name": "n.key_name STARTS WITH $q",
+    "pinyin": "n.key_pinyin STARTS WITH $q",
+    "initials": "n.key_initials STARTS WITH $q",
+    "code": "n.code STARTS WITH $q",
+}
+SEARCH_MATCH = """
+MATCH (n:Entity) WHERE {where}
+WITH n WHERE n:{label}
 """
 SEARCH_ROWS = """
 WITH n, CASE
@@ -66,18 +87,55 @@ WITH n, CASE
     WHEN n.search STARTS WITH $prefix THEN 2
     WHEN n.search CONTAINS $prefix THEN 3
     ELSE 4 END AS rank
-RETURN {ref}, n.aliases AS aliases, rank
 ORDER BY rank, size(n.name), n.id
-SKIP $offset LIMIT $limit
+LIMIT $end
+RETURN {ref}, n.aliases AS aliases, n.code AS code, rank,
+       [(n)-[:LOCATED_IN*1..6]->(r) | r {{.id, .name, label: {region_label}}}] AS regions
 """
 
 
+def _branches(q: str) -> list[str]:
+    """The branches that can match this (folded) query: a code is digits; pinyin and initials
+    are Latin letters; names and curated keys may hold anything."""
+    if q.isdigit():
+        return ["curated", "code"]
+    if q.isascii():
+        return ["curated", "name", "pinyin", "initials"]
+    return ["curated", "name"]
+
+
 def _search_cypher(p: SearchParams) -> dict[str, str]:
-    body = SEARCH_BODY.format(label=p.label or ENTITY_LABEL)
-    return {
-        "rows": body + SEARCH_ROWS.format(ref=ref("n") + " AS hit"),
-        "total": body + "RETURN count(n) AS total",
-    }
+    statements = {}
+    for branch in _branches(fold(p.q)):
+        body = SEARCH_MATCH.format(where=_BRANCHES[branch], label=p.label or ENTITY_LABEL)
+        statements[f"{branch}_ids"] = body + "RETURN n.id AS id"
+        statements[f"{branch}_rows"] = body + SEARCH_ROWS.format(
+            ref=ref("n") + " AS hit", region_label=label_of("r")
+        )
+    return statements
+
+
+def region_path(regions: list[dict[str, Any]]) -> list[str]:
+    """Names of the distinct regions, province first (ties by id)."""
+    unique = {r["id"]: r for r in regions if r.get("label") in _REGION_RANK}
+    return [r["name"] for r in sorted(unique.values(), key=lambda r: (_REGION_RANK[r["label"]], r["id"]))]
+
+
+def _search_shape(p: SearchParams, rows: Rows) -> Page[SearchHit]:
+    found = {r["id"] for name, rs in rows.items() if name.endswith("_ids") for r in rs}
+    best = {r["hit"]["id"]: r for name, rs in rows.items() if name.endswith("_rows") for r in rs}
+    ordered = sorted(best.values(), key=lambda r: (r["rank"], len(r["hit"]["name"]), r["hit"]["id"]))
+    items = [
+        SearchHit(
+            **r["hit"],
+            aliases=r["aliases"] or [],
+            match=_RANKS[r["rank"]],
+            code=r["code"],
+            path=region_path(r["regions"]),
+        )
+        for r in ordered[p.offset : p.offset + p.limit]
+    ]
+    return page(p, [{"total": len(found)}], items)
 
 
 def _search_bind(p: SearchParams) -> dict[str, Any]:
@@ -86,28 +144,23 @@ def _search_bind(p: SearchParams) -> dict[str, Any]:
         "q": q,
         "exact": f"{SEARCH_SEPARATOR}{q}{SEARCH_SEPARATOR}",
         "prefix": f"{SEARCH_SEPARATOR}{q}",
-        "limit": p.limit,
-        "offset": p.offset,
+        "end": p.offset + p.limit,
     }
 
 
 SEARCH = register(
     Entry(
         name="search",
-        summary_zh="按名称、别名或拼音(简体或繁体)查找实体,按匹配程度排序",
-        summary_en="Find entities by name, alias or pinyin, simplified or traditional, best matches first",
+        summary_zh="按名称、别名、拼音或区划代码(简体或繁体)查找实体与行政区划,按匹配程度排序,附所属行政区",
+        summary_en=(
+            "Find entities and official divisions by name, alias, pinyin or division code, simplified "
+            "or traditional, best matches first, each with the regions it lies in"
+        ),
         params=SearchParams,
         result=Page[SearchHit],
         cypher=_search_cypher,
         bind=_search_bind,
-        shape=lambda p, rows: page(
-            p,
-            rows["total"],
-            [
-                SearchHit(**r["hit"], aliases=r["aliases"] or [], match=_RANKS[r["rank"]])
-                for r in rows["rows"]
-            ],
-        ),
+        shape=_search_shape,
     )
 )
 
@@ -163,7 +216,7 @@ def _entity_shape(p: EntityParams, rows: Rows) -> EntityDetail:
         id=p.id,
         label=rows["node"][0]["label"],
         name=props.get("name", p.id),
-        properties={k: v for k, v in props.items() if k not in ("id", "search")},
+        properties={k: v for k, v in props.items() if k not in HIDDEN_PROPS},
         provenance=[SourceQuote(**r["source"]) for r in rows["provenance"]],
         relationships=page(
             p,

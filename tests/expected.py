@@ -720,9 +720,24 @@ def search_hits(g: Graph, q: str, *, label: str | None = None) -> list[JSON]:
             rank = 3
         else:
             rank = 4
-        ranked.append((rank, len(n.name), n.id, {**n.ref(), "aliases": n.aliases, "match": _MATCH[rank]}))
+        hit = {
+            **n.ref(),
+            "aliases": n.aliases,
+            "match": _MATCH[rank],
+            "code": None,
+            "path": region_path(g, n.id),
+        }
+        ranked.append((rank, len(n.name), n.id, hit))
     ranked.sort(key=lambda r: r[:3])
     return [r[3] for r in ranked]
+
+
+def region_path(g: Graph, node_id: str) -> list[str]:
+    """Names of the regions a node lies in (1 to REGION_HOPS LOCATED_IN hops), province first,
+    then by id. The curated files carry no division codes: `code` is null in their graph."""
+    rank = {"Province": 0, "City": 1, "County": 2, "Township": 3, "Village": 4}
+    regions = [r for r in g.regions(node_id) if g.label(r) in rank]
+    return [g.nodes[r].name for r in sorted(regions, key=lambda r: (rank[g.label(r)], r))]
 
 
 def search(g: Graph, q: str, *, label: str | None = None, limit: int = 20, offset: int = 0) -> JSON:

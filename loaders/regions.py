@@ -1,0 +1,277 @@
+"""Loading the official divisions: streamed rows, batched `UNWIND` writes, one node per place.
+
+`division_rows` turns a stream of divisions into graph rows and `RegionWriter.write` writes any
+such stream in batches (one transaction each: the batch's nodes, then their LOCATED_IN to the
+parent), so a national overlay can feed its own rows through the same writer. Parents come
+before children in the stream, so every edge finds both ends.
+
+A division a curated place resolved to is written under the curated id (the node the articles'
+facts hang on) and keeps its curated name; it gains the official `code`, `official_name` and
+`level`. Every other division gets `<prefix>:cn.<code>`. `link_curated` keeps this true when
+the curated data changes after the divisions were loaded: a place that newly resolves takes
+over its division's node (renamed, or merged into the curated node with its LOCATED_IN edges).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+from typing import Any
+
+from neo4j import Driver, ManagedTransaction
+
+from graph.connection import session
+from graph.divisions import full_code
+from graph.schema import apply_schema
+from graph.settings import Settings
+from graph.text import fold, initials, pinyin, search_key
+from loaders.casefile import CaseFile
+from loaders.gazetteer import (
+    SOURCE_ID,
+    SOURCE_PROPS,
+    Division,
+    Place,
+    Resolution,
+    places_of,
+    read_divisions,
+    resolve,
+    short_name,
+)
+from loaders.writer import MERGE_RELATIONS, SourceWriter
+
+REGION_BATCH = 5000
+"""Rows per transaction: the size the issue's measurements used on both servers."""
+
+MERGE_GAZETTEER_SOURCE = "MERGE (s:Entity:Source {id: $source}) SET s += $props"
+HAS_GAZETTEER = "MATCH (s:Source {id: $source}) RETURN count(s) AS n"
+# Labels come only from the five division labels (Division.label). Not one MERGE: ArcadeDB
+# 26.10 looks a two-label MERGE pattern up by scanning the label (2,000 villages took 6 s
+# into an empty graph and 22 s once 4,000 were there), while MATCH on Entity.id uses the index.
+CREATE_DIVISIONS = """
+UNWIND $rows AS row
+OPTIONAL MATCH (known:Entity {{id: row.id}})
+WITH row WHERE known IS NULL
+CREATE (n:Entity:{label} {{id: row.id, name: row.name, search: row.search, pinyin: row.pinyin,
+    sources: [$source], code: row.code, official_name: row.name, level: row.level,
+    key_name: row.key_name, key_pinyin: row.key_pinyin, key_initials: row.key_initials,
+    division: row.division}})
+RETURN n.id AS id
+"""
+UPDATE_DIVISIONS = """
+UNWIND $rows AS row
+MATCH (n:Entity {id: row.id})
+SET n.code = row.code, n.official_name = row.name, n.level = row.level,
+    n.key_name = row.key_name, n.key_pinyin = row.key_pinyin, n.key_initials = row.key_initials
+FOREACH (_ IN CASE WHEN row.curated THEN [] ELSE [1] END |
+    SET n.name = row.name, n.search = row.search, n.pinyin = row.pinyin, n.sources = [$source],
+        n.division = row.division)
+"""
+MERGE_LOCATED_IN = MERGE_RELATIONS.format(type="LOCATED_IN")
+# A curated place that newly resolves: its division's node, loaded under the division id,
+# becomes the curated node (renamed when the curated node is not there yet, else merged into it).
+# Patterns start at the node found by id: the local server expands from the first node of a
+# pattern, and `(c:Entity)-[..]->(old {id: ..})` scans every node (out of memory, nationally).
+RENAME_TWINS = """
+UNWIND $rows AS row
+MATCH (old:Entity {id: row.old})
+WHERE NOT EXISTS { MATCH (:Entity {id: row.id}) }
+SET old.id = row.id
+"""
+MOVE_TWIN_EDGES = """
+UNWIND $rows AS row
+MATCH (old:Entity {id: row.old})<-[r:LOCATED_IN]-(c:Entity)
+MATCH (new:Entity {id: row.id})
+MERGE (c)-[moved:LOCATED_IN]->(new)
+SET moved.sources = coalesce(moved.sources, r.sources), moved.evidence = coalesce(moved.evidence, r.evidence)
+"""
+DELETE_TWINS = """
+UNWIND $rows AS row
+MATCH (old:Entity {id: row.old})
+MATCH (:Entity {id: row.id})
+DETACH DELETE old
+"""
+MARK_CURATED = """
+UNWIND $rows AS row
+MATCH (n:Entity {id: row.id})
+SET n.code = row.code, n.official_name = row.name, n.level = row.level,
+    n.key_name = row.key_name, n.key_pinyin = row.key_pinyin, n.key_initials = row.key_initials
+"""
+
+OnRows = Callable[[int], None]
+
+
+def curated_places(cases: Iterable[CaseFile]) -> list[Place]:
+    """The curated provinces ... villages, each once (aliases from every file), with parents."""
+    entities: dict[str, tuple[str, str, str, tuple[str, ...]]] = {}
+    located_in: set[tuple[str, str]] = set()
+    for case in cases:
+        for e in case.entities:
+            aliases = set(e.aliases) | set(entities[e.id][3] if e.id in entities else ())
+            entities[e.id] = (e.id, e.label, e.name, tuple(sorted(aliases)))
+        located_in |= {(r.from_, r.to) for r in case.relations if r.type == "LOCATED_IN"}
+    return places_of(sorted(entities.values()), located_in)
+
+
+def resolve_cases(cases: Iterable[CaseFile]) -> Resolution:
+    return resolve(curated_places(cases))
+
+
+def _division_kind(d: Division) -> str | None:
+    """The `division` attribute graph.model uses for counties, townships and villages."""
+    name = d.name
+    if d.label == "Village":
+        return "社区" if name.endswith(("居委会", "居民委员会", "社区")) else "行政村"
+    if d.label == "Township":
+        for suffix in ("街道", "民族乡", "镇", "乡"):
+            if name.endswith(suffix) or (suffix == "民族乡" and name.endswith("族乡")):
+                return suffix
+        return None
+    if d.label == "County":
+        if name.endswith("自治县"):
+            return "自治县"
+        return {"县": "县", "区": "区", "市": "县级市"}.get(name[-1])
+    return None
+
+
+def division_row(d: Division, ids: dict[str, str]) -> dict[str, Any]:
+    """One division as the row CREATE_DIVISIONS, UPDATE_DIVISIONS and MERGE_LOCATED_IN take."""
+    short = short_name(d.name)
+    return {
+        "id": ids.get(d.code) or d.id,
+        "curated": d.code in ids,
+        "label": d.label,
+        "code": full_code(d.code),
+        "name": d.name,
+        "level": d.level,
+        "division": _division_kind(d),
+        "search": search_key([d.name, short, d.code]),
+        "pinyin": pinyin(d.name),
+        "key_name": fold(d.name),
+        "key_pinyin": fold(pinyin(d.name)),
+        "key_initials": fold(initials(d.name)),
+        "parent": (ids.get(d.parent) or Division(d.parent, "").id) if d.parent else None,
+        # the official row itself: its code names its parent
+        "evidence": f"{d.name}({d.code})",
+    }
+
+
+def division_rows(divisions: Iterable[Division], ids: dict[str, str]) -> Iterator[dict[str, Any]]:
+    """Rows for a stream of divisions, one at a time (parents first)."""
+    for d in divisions:
+        yield division_row(d, ids)
+
+
+@dataclass
+class RegionReport:
+    rows: int = 0
+    by_label: dict[str, int] = field(default_factory=dict)
+    resolution: Resolution = field(default_factory=Resolution)
+
+
+class RegionWriter:
+    """Writes division rows (from the official file or any other stream) in batches."""
+
+    def __init__(
+        self,
+        driver: Driver,
+        settings: Settings,
+        *,
+        batch_size: int = REGION_BATCH,
+        on_rows: OnRows | None = None,
+    ) -> None:
+        self.driver, self.settings, self.batch_size = driver, settings, batch_size
+        self.on_rows = on_rows or (lambda n: None)
+
+    def ensure_source(self) -> None:
+        with session(self.driver, self.settings, write=True) as s:
+            s.run(MERGE_GAZETTEER_SOURCE, source=SOURCE_ID, props=SOURCE_PROPS).consume()
+
+    @staticmethod
+    def _write_batch(tx: ManagedTransaction, label: str, rows: Sequence[dict[str, Any]]) -> None:
+        assert label in ("Province", "City", "County", "Township", "Village")
+        created = {
+            r["id"] for r in tx.run(CREATE_DIVISIONS.format(label=label), rows=list(rows), source=SOURCE_ID)
+        }
+        known = [r for r in rows if r["id"] not in created]
+        if known:  # a reload, or curated places: bring them up to date
+            tx.run(UPDATE_DIVISIONS, rows=known, source=SOURCE_ID).consume()
+        edges = [
+            {"start": r["id"], "end": r["parent"], "props": {}, "evidence": r["evidence"]}
+            for r in rows
+            if r["parent"]
+        ]
+        if edges:
+            tx.run(MERGE_LOCATED_IN, rows=edges, source=SOURCE_ID).consume()
+
+    def write(self, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
+        """Write a stream of rows, one transaction per batch of one label; return rows per label."""
+        counts: dict[str, int] = {}
+        with session(self.driver, self.settings, write=True) as s:
+            for label, group in groupby(rows, key=lambda r: str(r["label"])):
+                batch: list[dict[str, Any]] = []
+                for row in group:
+                    batch.append(row)
+                    if len(batch) == self.batch_size:
+                        self._flush(s, label, batch, counts)
+                        batch = []
+                if batch:
+                    self._flush(s, label, batch, counts)
+        return counts
+
+    def _flush(self, s: Any, label: str, batch: list[dict[str, Any]], counts: dict[str, int]) -> None:
+        s.execute_write(self._write_batch, label, batch)
+        counts[label] = counts.get(label, 0) + len(batch)
+        self.on_rows(len(batch))
+
+
+def has_gazetteer(driver: Driver, settings: Settings) -> bool:
+    with session(driver, settings) as s:
+        record = s.run(HAS_GAZETTEER, source=SOURCE_ID).single()
+        return bool(record and record["n"])
+
+
+def link_curated(driver: Driver, settings: Settings, resolution: Resolution) -> None:
+    """Give every resolved curated place its division: one node, the code, the official parent.
+
+    Safe to run any time: a division node loaded before its curated place resolved is renamed
+    to (or merged into) the curated node; parents not loaded yet are simply not linked.
+    """
+    ids = resolution.ids_by_code
+    rows = sorted(
+        (division_row(d, ids) | {"old": d.id} for d in resolution.places.values()),
+        key=lambda r: (r["level"], r["code"]),
+    )
+    if not rows:
+        return
+
+    def work(tx: ManagedTransaction) -> None:
+        for query in (RENAME_TWINS, MOVE_TWIN_EDGES, DELETE_TWINS, MARK_CURATED):
+            tx.run(query, rows=rows).consume()
+        edges = [{"start": r["id"], "end": r["parent"], "props": {}, "evidence": r["evidence"]} for r in rows]
+        tx.run(MERGE_LOCATED_IN, rows=[e for e in edges if e["end"]], source=SOURCE_ID).consume()
+        # curated search keys and sources now include the official name, code and the list
+        SourceWriter(driver, settings).refresh_derived(tx, [r["id"] for r in rows])
+
+    with session(driver, settings, write=True) as s:
+        s.execute_write(work)
+
+
+def load_regions(
+    driver: Driver,
+    settings: Settings,
+    resolution: Resolution,
+    *,
+    within: Sequence[str] = (),
+    batch_size: int = REGION_BATCH,
+    on_rows: OnRows | None = None,
+) -> RegionReport:
+    """Load every division (or those under the `within` code prefixes, with their ancestors),
+    idempotently."""
+    apply_schema(driver, settings)
+    writer = RegionWriter(driver, settings, batch_size=batch_size, on_rows=on_rows)
+    writer.ensure_source()
+    link_curated(driver, settings, resolution)  # first: no division loaded twice under two ids
+    counts = writer.write(division_rows(read_divisions(within), resolution.ids_by_code))
+    link_curated(driver, settings, resolution)  # the curated places' keys, now that parents exist
+    return RegionReport(sum(counts.values()), counts, resolution)
