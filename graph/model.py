@@ -60,9 +60,14 @@ RELATIONSHIPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("Alliance", "Enterprise", "Organization"),
         ("Branch", "Village", "Enterprise", "Organization", "Alliance"),
     ),
-    "BASED_IN": (("Branch",), ("Village", "Enterprise", "Organization", "Township", "County")),
+    # A Project end: 江口's dam branches sit in the industrial dams (产业大坝), not the county.
+    "BASED_IN": (("Branch",), ("Village", "Enterprise", "Organization", "Project", "Township", "County")),
     "HAS_PROJECT": (("Village", "Township", "County", "Alliance"), ("Project",)),
-    "LEADS": (("Alliance", "Branch", "Organization", "Enterprise", "Person", "Village"), ("Project",)),
+    # An Enterprise end: 汾阳's economic union is led by (由...领导) the 联村党总支.
+    "LEADS": (
+        ("Alliance", "Branch", "Organization", "Enterprise", "Person", "Village"),
+        ("Project", "Enterprise"),
+    ),
     "INVOLVES": (("Project",), ("Enterprise", "Organization")),
     "DISPATCHED_TO": (("Person",), ("Village", "Township", "County", "Enterprise", "Alliance")),
     "HOLDS_POST": (("Person",), ("Alliance", "Branch", "Organization", "Enterprise", "Village")),
@@ -75,7 +80,24 @@ RELATIONSHIPS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("Alliance", "Branch", "Project", "Enterprise", "Organization", "Practice"),
     ),
     "EVOLVED_FROM": (("Alliance", "Enterprise", "Organization"), ("Alliance", "Enterprise", "Organization")),
-    "PART_OF": (("Organization", "Branch"), ("Organization", "Township", "County", "City", "Province")),
+    # Village -> Project: 汾阳's joint villages lie within the 万宝山 scenic area (not a region).
+    "PART_OF": (
+        ("Organization", "Branch", "Project", "Village"),
+        ("Organization", "Project", "Township", "County", "City", "Province"),
+    ),
+    # 引进: an actor brought an enterprise, industry or project in from outside (the alliance
+    # introduced 华顶国际旅行社); the enterprise does not thereby support the alliance.
+    "INTRODUCED": (
+        (*_ACTORS, "Person"),
+        ("Enterprise", "Industry", "Project", "Organization"),
+    ),
+    # A memorial site and the person it remembers (袁任远故居 -> 袁任远).
+    "COMMEMORATES": (("Project",), ("Person",)),
+    # 异地取经, 考察学习: went elsewhere to learn (陈建福 went to 泉州 to learn rabbit breeding).
+    "LEARNED_FROM": (
+        (*_ACTORS, "Person"),
+        ("Village", "Township", "County", "City", "Province", "Organization", "Enterprise"),
+    ),
 }
 GENERATED_RELATIONSHIPS: dict[str, str] = {
     "MENTIONS": "Source -> any entity, carrying the evidence quote (written by the loader)",
@@ -143,6 +165,9 @@ class _EntityBase(_Strict):
     aliases: tuple[str, ...] = Field((), description="other names: short forms, the source's own form")
     name_en: str | None = None
     description: str | None = Field(None, max_length=300)
+    group_size: int | None = Field(
+        None, ge=2, description="the node stands for a group of this many (21 dam branches as one node)"
+    )
     evidence: Evidence
 
     @model_validator(mode="after")
@@ -293,13 +318,16 @@ class Quantity(_Strict):
     measure: str = Field(
         min_length=2, description="what is measured, in Chinese: 游客接待量, 集体经济收入 ..."
     )
-    value: float
+    value: float | None = Field(None, description="the number the article gives; absent for a range")
+    min: float | None = Field(None, description="a range's lower end (1-2人 is 1; 数十次 is 20)")
+    max: float | None = Field(None, description="a range's upper end (1-2人 is 2; 数十次 is 90)")
     unit: str = Field(
         description="base unit, never scaled: 元 (2000多万元 is 20000000 元), 人次, 亩, 个, 名, %"
     )
     year: int | None = Field(None, ge=1949, le=2100)
-    qualifier: Literal["exact", "over", "about", "under"] = Field(
-        "exact", description="over for 余/多/以上, about for 约/近, under for 以下/不到"
+    qualifier: Literal["exact", "over", "about", "under", "range"] = Field(
+        "exact",
+        description="over for 余/多/以上, about for 约/近, under for 以下/不到, range for 1-2 or 数十",
     )
     evidence: Evidence
 
@@ -307,3 +335,14 @@ class Quantity(_Strict):
     @classmethod
     def _id(cls, v: str) -> str:
         return _check_id(v, "Quantity")
+
+    @model_validator(mode="after")
+    def _value_or_range(self) -> Quantity:
+        if self.qualifier == "range":
+            if self.value is not None or self.min is None or self.max is None:
+                raise ValueError("a range gives `min` and `max`, not `value`")
+            if self.min >= self.max:
+                raise ValueError(f"a range's `min` ({self.min}) must be below its `max` ({self.max})")
+        elif self.value is None or self.min is not None or self.max is not None:
+            raise ValueError(f"a {self.qualifier!r} quantity gives `value`; `min` and `max` are a range's")
+        return self

@@ -5,6 +5,7 @@ Validation never touches the graph, so a file that fails here has written nothin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from graph.model import RELATIONSHIPS, Entity, Quantity, Relation, SourceRecord
+from graph.vocabulary import SHARED_ENTITIES, UNSCOPED_LABELS
 
 _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "entities": TypeAdapter(Entity).validate_python,
@@ -216,12 +218,122 @@ def parse_case_file(path: Path) -> tuple[CaseFile | None, list[CaseError]]:
                 f"unknown reference {q.subject!r}: declare it under entities",
             )
 
+    _curation_errors(c, raw, parsed)
+
     if case is None or c.errors:
         return None, c.errors
     case.entities = [e for _, e in parsed["entities"]]
     case.relations = [r for _, r in parsed["relations"]]
     case.quantities = [q for _, q in parsed["quantities"]]
     return case, []
+
+
+# -- Curation checks: what a careful second reading found the first one let through ----------
+
+
+def _curation_errors(c: _Collector, raw: dict[str, Any], parsed: dict[str, list[tuple[int, Any]]]) -> None:
+    _unused_entity_errors(c, raw)
+    for i, q in parsed["quantities"]:
+        _qualifier_error(c, i, q)
+    for i, e in parsed["entities"]:
+        _scope_error(c, i, e)
+
+
+def _refs(raw: dict[str, Any]) -> set[str]:
+    """Every id a relation or quantity of the raw file names (invalid records included)."""
+    used: set[str] = set()
+    for section, keys in (("relations", ("from", "to")), ("quantities", ("subject",))):
+        items = raw.get(section)
+        for item in items if isinstance(items, list) else []:
+            if isinstance(item, dict):
+                used.update(str(item[k]) for k in keys if k in item)
+    return used
+
+
+def _unused_entity_errors(c: _Collector, raw: dict[str, Any]) -> None:
+    """An entity the file ties to nothing says nothing the graph can use: the link was missed."""
+    used = _refs(raw)
+    items = raw.get("entities")
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        ident = item.get("id") if isinstance(item, dict) else None
+        if isinstance(ident, str) and ident not in used:
+            c.add(
+                ("entities", i, "id"),
+                _record_name("entities", i, item),
+                "id",
+                "is in no relation and no quantity: tie it to what the article says of it, or leave it out",
+            )
+
+
+# A range in the quote: 1-2人, 3至5个 (numbers), 数十次, 几百人, 十几个 (words).
+_NUMBER_RANGE = re.compile(r"(\d+(?:\.\d+)?)\s*[-~～—–至到]\s*(\d+(?:\.\d+)?)")
+_WORD_RANGE = re.compile(r"[数几][十百千万]|[十百千]几")
+# Words that make a number a bound, by the qualifier they call for.
+_BOUND_WORDS: dict[str, tuple[str, ...]] = {
+    "over": ("余", "多", "以上", "超过", "逾", "至少", "不少于"),
+    "about": ("约", "近", "左右", "上下"),
+    "under": ("以下", "不到", "不足", "以内", "低于", "不超过"),
+}
+# A bound word right at a number: 2000多万, 300余亩, 约5万, 超过100.
+_BOUNDED_NUMBER = re.compile(r"(?:约|近|超过|逾|至少)\s*(\d+(?:\.\d+)?)|(\d+(?:\.\d+)?)\s*[余多]")
+_SCALES = (1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000)
+
+
+def _is(value: float | None, number: str) -> bool:
+    """Whether the quote's number is this value, in any of the scales base units allow (50万 is 500000)."""
+    return value is not None and any(abs(float(number) * s - value) < 1e-6 for s in _SCALES)
+
+
+def _qualifier_error(c: _Collector, i: int, q: Quantity) -> None:
+    """The qualifier must be one the quote can bear: a range is never stored as a bound.
+
+    Numbers are matched to the value, so a quote that bounds another number (50余万, 增长166%)
+    does not count against an exact 166.
+    """
+    text = q.evidence
+    ranges = [m.group() for m in _NUMBER_RANGE.finditer(text) if any(_is(q.value, n) for n in m.groups())]
+    ranges += [m.group() for m in _WORD_RANGE.finditer(text)]
+    bounded = [m.group() for m in _BOUNDED_NUMBER.finditer(text) if _is(q.value, m[1] or m[2])]
+    problem = None
+    if q.qualifier == "range":
+        if not (_WORD_RANGE.search(text) or _NUMBER_RANGE.search(text)):
+            problem = "`qualifier: range` but the quote gives no range (such as 1-2 or 数十)"
+    elif ranges:
+        problem = f"the quote gives a range ({ranges[0]}): use `qualifier: range` with `min` and `max`"
+    elif q.qualifier in _BOUND_WORDS and not any(w in text for w in _BOUND_WORDS[q.qualifier]):
+        problem = (
+            f"`qualifier: {q.qualifier}` but the quote has none of {', '.join(_BOUND_WORDS[q.qualifier])}"
+        )
+    elif q.qualifier == "exact" and bounded:
+        problem = f"`qualifier: exact` but the quote bounds the number ({bounded[0]})"
+    if problem:
+        name = _record_name("quantities", i, {"id": q.id})
+        c.add(("quantities", i, "qualifier"), name, "qualifier", problem)
+
+
+def _scope_error(c: _Collector, i: int, e: Entity) -> None:
+    """Only the shared vocabulary may be unscoped; a shared entity is declared exactly as listed."""
+    name = _record_name("entities", i, {"id": e.id})
+    shared = SHARED_ENTITIES.get(e.id)
+    if shared is not None:
+        declared = (e.label, e.name, e.name_en, getattr(e, "kind", None), e.description)
+        wanted = (*shared, None)
+        if declared != wanted:
+            c.add(
+                ("entities", i),
+                name,
+                None,
+                f"a shared entity is declared as docs/shared-vocabulary.md lists it "
+                f"(label, name, name_en, kind, no description): {wanted[:4]}, not {declared}",
+            )
+    elif e.label not in UNSCOPED_LABELS and "." not in e.id.split(":", 1)[1]:
+        c.add(
+            ("entities", i, "id"),
+            name,
+            "id",
+            f"{e.id!r} is unscoped, but only the shared vocabulary's ids may be: "
+            "scope it to its region (prefix:province.county...slug) or add it to docs/shared-vocabulary.md",
+        )
 
 
 def _consistency_errors(cases: Sequence[CaseFile]) -> list[CaseError]:

@@ -71,6 +71,8 @@ def _quantity_props(q: Quantity) -> dict[str, Any]:
         "name": q.measure if q.year is None else f"{q.measure}({q.year})",
         "measure": q.measure,
         "value": q.value,
+        "min": q.min,
+        "max": q.max,
         "unit": q.unit,
         "year": q.year,
         "qualifier": q.qualifier,

@@ -49,8 +49,12 @@ class Dispatch(BaseModel):
 
 
 class VillageTie(Ref):
-    tie: str = Field(description="the relationship from the person: DISPATCHED_TO, SUPPORTS or ADVISES")
+    tie: str = Field(
+        description="the relationship from the person: DISPATCHED_TO, SUPPORTS or ADVISES to the village, "
+        "or LEADS, SUPPORTS or ADVISES to a project the village has (`via`)"
+    )
     role: str | None = None
+    via: Ref | None = Field(None, description="the project, for a tie through a project the village has")
 
 
 class SharedExpert(BaseModel):
@@ -59,11 +63,18 @@ class SharedExpert(BaseModel):
     villages: list[VillageTie]
 
 
+# A person serves a village directly, or through a project of the village's they lead, support
+# or advise (周宁's two cadres string 升阳, 芹太坵, 灵凤山 together through one tea project).
+DIRECT_TIES = "DISPATCHED_TO|SUPPORTS|ADVISES"
+PROJECT_TIES = "LEADS|SUPPORTS|ADVISES"
 SHARED_EXPERTS_BODY = f"""
 MATCH (p:Person)-[d:DISPATCHED_TO]->(:Entity)
 WHERE $role IS NULL OR d.role = $role
 WITH DISTINCT p
-MATCH (p)-[t:DISPATCHED_TO|SUPPORTS|ADVISES]->(v:Village)
+WITH p, [(p)-[:{DIRECT_TIES}]->(v:Village) | v]
+  + [(p)-[:{PROJECT_TIES}]->(:Project)<-[:HAS_PROJECT]-(v:Village) | v] AS served
+UNWIND served AS v
+WITH p, v
 WHERE $province IS NULL OR {IN_PROVINCE.format(v="v")}
 WITH p, collect(DISTINCT v.id) AS villages
 WHERE size(villages) > 1 AND ($village IS NULL OR $village IN villages)
@@ -74,8 +85,10 @@ SHARED_EXPERTS = (
 WITH p, villages ORDER BY size(villages) DESC, p.id SKIP $offset LIMIT $limit
 RETURN {ref("p")} AS person,
        [(p)-[d:DISPATCHED_TO]->(x) | d {{.role, .level, to: {ref("x")}}}] AS dispatches,
-       [(p)-[t:DISPATCHED_TO|SUPPORTS|ADVISES]->(v:Village) WHERE v.id IN villages
-          | {ref("v", tie="type(t)", role="t.role")}] AS villages
+       [(p)-[t:{DIRECT_TIES}]->(v:Village) WHERE v.id IN villages
+          | {ref("v", tie="type(t)", role="t.role", via="null")}]
+       + [(p)-[t:{PROJECT_TIES}]->(x:Project)<-[:HAS_PROJECT]-(v:Village) WHERE v.id IN villages
+          | {ref("v", tie="type(t)", role="t.role", via=ref("x"))}] AS villages
 """
 )
 
@@ -85,7 +98,10 @@ def _shared_experts_shape(p: SharedExpertsParams, rows: Rows) -> Page[SharedExpe
         SharedExpert(
             person=Ref(**r["person"]),
             dispatches=sorted((Dispatch(**d) for d in r["dispatches"]), key=lambda d: (d.to.id, d.role)),
-            villages=sorted((VillageTie(**v) for v in r["villages"]), key=lambda v: (v.id, v.tie)),
+            villages=sorted(
+                (VillageTie(**v) for v in r["villages"]),
+                key=lambda v: (v.id, v.tie, v.via.id if v.via else ""),
+            ),
         )
         for r in rows["rows"]
     ]
@@ -230,10 +246,12 @@ class PersonTie(Ref):
 class QuantityOut(BaseModel):
     id: str
     measure: str
-    value: float
+    value: float | None = Field(None, description="absent for a range")
+    min: float | None = Field(None, description="a range's lower end")
+    max: float | None = Field(None, description="a range's upper end")
     unit: str
     year: int | None = None
-    qualifier: str
+    qualifier: str = Field(description="exact, over, about, under or range")
 
 
 class VillageProfile(Ref):
@@ -276,7 +294,8 @@ RETURN v {{.*}} AS props, regions,
     + {_posts_via("(b:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v)", "b")} AS alliance_people,
   [(v)-[:IN_INDUSTRY]->(i:Industry) | {ref("i")}] AS industries,
   [(v)-[:USES_PRACTICE]->(x:Practice) | {ref("x")}] AS practices,
-  [(v)-[:HAS_QUANTITY]->(q:Quantity) | q {{.id, .measure, .value, .unit, .year, .qualifier}}] AS quantities,
+  [(v)-[:HAS_QUANTITY]->(q:Quantity)
+    | q {{.id, .measure, .value, .min, .max, .unit, .year, .qualifier}}] AS quantities,
   [(s:Source)-[m:MENTIONS]->(v) | {source_ref("s", quote="m.evidence")}]
     AS sources
 """

@@ -18,7 +18,8 @@ Label = Literal[
 RelType = Literal[
     "LOCATED_IN", "HAS_MEMBER", "BASED_IN", "HAS_PROJECT", "LEADS", "INVOLVES", "DISPATCHED_TO",
     "HOLDS_POST", "ADVISES", "IN_INDUSTRY", "USES_PRACTICE", "SUPPORTS", "FOUNDED", "EVOLVED_FROM",
-    "PART_OF", "MENTIONS", "HAS_QUANTITY",
+    "PART_OF", "INTRODUCED", "COMMEMORATES", "LEARNED_FROM", "MENTIONS",
+    "HAS_QUANTITY",
 ]  # fmt: skip
 assert set(Label.__args__) == set(LABELS)  # type: ignore[attr-defined]
 assert set(RelType.__args__) == set(RELATIONSHIPS) | set(GENERATED_RELATIONSHIPS)  # type: ignore[attr-defined]

@@ -31,7 +31,7 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 DOMAIN_TYPES: tuple[str, ...] = (
     "LOCATED_IN", "HAS_MEMBER", "BASED_IN", "HAS_PROJECT", "LEADS", "INVOLVES", "DISPATCHED_TO",
     "HOLDS_POST", "ADVISES", "IN_INDUSTRY", "USES_PRACTICE", "SUPPORTS", "FOUNDED", "EVOLVED_FROM",
-    "PART_OF",
+    "PART_OF", "INTRODUCED", "COMMEMORATES", "LEARNED_FROM",
 )  # fmt: skip
 GENERATED_TYPES: tuple[str, ...] = ("MENTIONS", "HAS_QUANTITY")
 RELATION_FIELDS = ("role", "level", "since", "note")
@@ -179,7 +179,8 @@ class Graph:
             year = q.get("year")
             attributes = {
                 "measure": q["measure"],
-                "value": float(q["value"]),
+                # A range (qualifier range) gives min and max instead of a value.
+                **{k: float(q[k]) for k in ("value", "min", "max") if q.get(k) is not None},
                 "unit": q["unit"],
                 "year": year,
                 "qualifier": q.get("qualifier") or "exact",
@@ -302,6 +303,8 @@ def page(items: list[JSON], limit: int, offset: int) -> JSON:
 # -- shared-experts ---------------------------------------------------------------------------
 
 EXPERT_TIES = ("DISPATCHED_TO", "SUPPORTS", "ADVISES")
+# ... or through a project the village has (HAS_PROJECT) that the person leads, supports, advises.
+EXPERT_PROJECT_TIES = ("LEADS", "SUPPORTS", "ADVISES")
 
 
 def shared_experts(
@@ -314,18 +317,20 @@ def shared_experts(
     offset: int = 0,
 ) -> JSON:
     """People dispatched somewhere (in `role`, if given) who are tied to more than one village by
-    DISPATCHED_TO, SUPPORTS or ADVISES (villages in `province` only; `village` among them);
-    most villages first, then by id."""
+    DISPATCHED_TO, SUPPORTS or ADVISES, or by LEADS, SUPPORTS or ADVISES to a project the village
+    HAS (villages in `province` only; `village` among them); most villages first, then by id."""
     found: list[tuple[int, str, list[Edge]]] = []
     for person in g.ids("Person"):
         if not any(role is None or d.role == role for d in g.out(person, "DISPATCHED_TO")):
             continue
-        ties = [
-            t
-            for t in g.out(person, *EXPERT_TIES, to="Village")
-            if province is None or province in g.regions(t.end)
+        direct = [(t, t.end, None) for t in g.out(person, *EXPERT_TIES, to="Village")]
+        via_projects = [
+            (t, h.start, t.end)
+            for t in g.out(person, *EXPERT_PROJECT_TIES, to="Project")
+            for h in g.into(t.end, "HAS_PROJECT", frm="Village")
         ]
-        tied = {t.end for t in ties}
+        ties = [tie for tie in direct + via_projects if province is None or province in g.regions(tie[1])]
+        tied = {village for _, village, _ in ties}
         if len(tied) > 1 and (village is None or village in tied):
             found.append((len(tied), person, ties))
     found.sort(key=lambda f: (-f[0], f[1]))
@@ -335,12 +340,17 @@ def shared_experts(
             {"role": d.role, "level": d.props.get("level"), "to": g.ref(d.end)}
             for d in g.out(person, "DISPATCHED_TO")
         ]
-        ties_out: list[JSON] = [{**g.ref(t.end), "tie": t.type, "role": t.role} for t in ties]
+        ties_out: list[JSON] = [
+            {**g.ref(v), "tie": t.type, "role": t.role, "via": g.ref(via) if via else None}
+            for t, v, via in ties
+        ]
         items.append(
             {
                 "person": g.ref(person),
                 "dispatches": sorted(dispatches, key=lambda d: (d["to"]["id"], d["role"])),
-                "villages": sorted(ties_out, key=lambda v: (v["id"], v["tie"])),
+                "villages": sorted(
+                    ties_out, key=lambda v: (v["id"], v["tie"], (v["via"] or {}).get("id", ""))
+                ),
             }
         )
     return page(items, limit, offset)
@@ -416,7 +426,9 @@ def _quantity(g: Graph, quantity: str) -> JSON:
     return {
         "id": quantity,
         "measure": a["measure"],
-        "value": a["value"],
+        "value": a.get("value"),
+        "min": a.get("min"),
+        "max": a.get("max"),
         "unit": a["unit"],
         "year": a.get("year"),
         "qualifier": a["qualifier"],

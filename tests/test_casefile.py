@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 from pathlib import Path
 
 import pytest
 
+from graph.vocabulary import SHARED_ENTITIES, SharedEntity
 from loaders.casefile import CaseError, CaseValidationError, discover, validate_cases
 
 REPO = Path(__file__).resolve().parent.parent
@@ -173,3 +175,111 @@ def test_all_errors_are_reported_at_once(tmp_path: Path) -> None:
     b = _write(tmp_path, GOOD_BODY.replace("value: 46", "value: many"), "b.yaml")
     errors = _errors(a, b)
     assert {e.file for e in errors} == {a, b}
+
+
+# -- curation checks: ties, qualifiers, scoped ids ---------------------------------------------
+
+
+def test_an_entity_tied_to_nothing_is_an_error(tmp_path: Path) -> None:
+    body = GOOD_BODY.replace(
+        "relations:\n",
+        "  - {id: city:fujian.quanzhou, label: City, name: 泉州市, evidence: 前往泉州异地取经}\nrelations:\n",
+    )
+    (err,) = _errors(_write(tmp_path, body))
+    assert err.record == "entities[2] (city:fujian.quanzhou)" and err.field == "id" and err.line == 19
+    assert "in no relation and no quantity" in err.message
+
+
+def test_a_quantity_subject_is_a_tie(tmp_path: Path) -> None:
+    qinxi = "subject: village:fujian.zhouning.lidun.qinxi"
+    assert validate_cases([_write(tmp_path, GOOD_BODY.replace("subject: county:fujian.zhouning", qinxi))])
+
+
+def _quantity(quote: str, numbers: str, qualifier: str) -> str:
+    """GOOD_BODY with its quantity's quote, numbers (YAML lines) and qualifier replaced."""
+    body = GOOD_BODY.replace("evidence: 下派干部46名", f"evidence: {quote}\n    qualifier: {qualifier}")
+    return body.replace("value: 46", numbers)
+
+
+@pytest.mark.parametrize(
+    ("quote", "numbers", "qualifier", "complaint"),
+    [
+        ("专职1-2人", "value: 2", "under", "gives a range (1-2)"),
+        ("数十次前往泉州", "value: 10", "over", "gives a range (数十)"),
+        ("下派干部46名", "value: 46", "over", "none of 余, 多"),
+        ("下派干部46名", "min: 40\n    max: 50", "range", "gives no range"),
+        ("下派干部46余名", "value: 46", "exact", "bounds the number (46余)"),
+        ("投入5000多万元", "value: 50000000", "exact", "bounds the number (5000多)"),
+        ("约46名", "value: 46", "under", "none of 以下"),
+    ],
+)
+def test_a_qualifier_must_fit_its_quote(
+    tmp_path: Path, quote: str, numbers: str, qualifier: str, complaint: str
+) -> None:
+    (err,) = _errors(_write(tmp_path, _quantity(quote, numbers, qualifier)))
+    assert err.field == "qualifier" and complaint in err.message, err.message
+
+
+@pytest.mark.parametrize(
+    ("quote", "numbers", "qualifier"),
+    [
+        ("专职1-2人", "min: 1\n    max: 2", "range"),
+        ("数十次前往泉州", "min: 20\n    max: 90", "range"),
+        ("增收50余万,同比增长166%", "value: 166", "exact"),  # the bound is another number's
+        ("下派干部46余名", "value: 46", "over"),
+        ("约46名", "value: 46", "about"),
+    ],
+)
+def test_qualifiers_that_fit(tmp_path: Path, quote: str, numbers: str, qualifier: str) -> None:
+    (case,) = validate_cases([_write(tmp_path, _quantity(quote, numbers, qualifier))])
+    assert case.quantities[0].qualifier == qualifier
+
+
+def test_a_range_gives_min_and_max_not_value(tmp_path: Path) -> None:
+    (err,) = _errors(_write(tmp_path, _quantity("专职1-2人", "value: 2", "range")))
+    assert "a range gives `min` and `max`, not `value`" in err.message
+    body = _quantity("专职1-2人", "min: 2\n    max: 1", "range")
+    (err,) = _errors(_write(tmp_path, body))
+    assert "must be below its `max`" in err.message
+
+
+def test_an_unscoped_local_id_is_an_error(tmp_path: Path) -> None:
+    body = GOOD_BODY.replace(
+        "relations:\n",
+        "  - {id: practice:one-plus-n, label: Practice, name: 1+N, kind: model, evidence: 周宁县积极推动}\n"
+        "relations:\n"
+        "  - {type: USES_PRACTICE, from: county:fujian.zhouning, to: practice:one-plus-n,\n"
+        "     evidence: 周宁县积极推动}\n",
+    )
+    (err,) = _errors(_write(tmp_path, body))
+    assert err.record == "entities[2] (practice:one-plus-n)" and err.field == "id"
+    assert "unscoped" in err.message
+    scoped = body.replace("practice:one-plus-n", "practice:fujian.zhouning.one-plus-n")
+    assert validate_cases([_write(tmp_path, scoped)])
+
+
+def test_shared_ids_are_declared_as_the_vocabulary_lists_them(tmp_path: Path) -> None:
+    tea = (
+        "  - {id: industry:tea, label: Industry, name: 茶叶, name_en: tea, evidence: 周宁县积极推动}\n"
+        "relations:\n"
+        "  - {type: IN_INDUSTRY, from: county:fujian.zhouning, to: industry:tea, evidence: 周宁县积极推动}\n"
+    )
+    assert validate_cases([_write(tmp_path, GOOD_BODY.replace("relations:\n", tea))])
+    renamed = tea.replace("name: 茶叶", "name: 茶")
+    (err,) = _errors(_write(tmp_path, GOOD_BODY.replace("relations:\n", renamed)))
+    assert err.record == "entities[2] (industry:tea)" and "shared-vocabulary.md" in err.message
+
+
+def test_the_vocabulary_module_and_its_document_agree() -> None:
+    row = re.compile(r"^\| ((?:industry|practice):\S+) \| (\w+) \| ([^|]+?) \| ([^|]+?) \|(?: (\w+) \|)?$")
+    text = (REPO / "docs" / "shared-vocabulary.md").read_text(encoding="utf-8")
+    documented = {
+        m[1]: SharedEntity(m[2], m[3], m[4], m[5]) for line in text.splitlines() if (m := row.match(line))
+    }
+    assert documented == SHARED_ENTITIES
+
+
+def test_a_group_node_says_how_many(tmp_path: Path) -> None:
+    body = GOOD_BODY.replace("    name: 芹溪村\n", "    name: 芹溪村\n    group_size: 1\n")
+    (err,) = _errors(_write(tmp_path, body))
+    assert err.field == "group_size"
