@@ -137,22 +137,25 @@ WITH d WHERE d:Province OR d:City OR d:County OR d:Township OR d:Village
 """
 # What lies in each `c`: everything reached by LOCATED_IN, and c itself. Curated entities are
 # few, so their ids come back as lists and are counted once each in Python.
+# Every pattern starts at the node already bound (c, v, x): the local server plans a pattern
+# from its first node, so `(b:Branch)-[:BASED_IN]->(x)` scanned every branch for each x
+# (profiled on the scale 0.01 overlay: a province took 141 s, 1.8 s written this way; BENCHMARKS.md).
 _COVERAGE = f"""
-OPTIONAL MATCH (x:Entity)-[:LOCATED_IN*1..{HOPS}]->(c)
+OPTIONAL MATCH (c)<-[:LOCATED_IN*1..{HOPS}]-(x:Entity)
 WITH c, collect(DISTINCT x) + [c] AS inside
 WITH c, inside, [v IN inside WHERE v:Village] AS villages
 RETURN {_region_ref("c")} AS region,
   size(villages) AS villages,
-  size([v IN villages WHERE EXISTS {{ (:Alliance)-[:HAS_MEMBER]->(v) }}
-        OR EXISTS {{ (:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v) }}]) AS villages_in_alliance,
-  size([v IN villages WHERE EXISTS {{ (:Person)-[:DISPATCHED_TO]->(v) }}]) AS villages_with_dispatched,
+  size([v IN villages WHERE EXISTS {{ (v)<-[:HAS_MEMBER]-(:Alliance) }}
+        OR EXISTS {{ (v)<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-(:Alliance) }}]) AS villages_in_alliance,
+  size([v IN villages WHERE EXISTS {{ (v)<-[:DISPATCHED_TO]-(:Person) }}]) AS villages_with_dispatched,
   [x IN inside WHERE x:Project | x.id]
     + [x IN inside | [(x)-[:HAS_PROJECT]->(p:Project) | p.id]]
-    + [x IN inside | [(b:Branch)-[:BASED_IN]->(x) | [(b)-[:LEADS]->(p:Project) | p.id]]] AS projects,
+    + [x IN inside | [(x)<-[:BASED_IN]-(b:Branch) | [(b)-[:LEADS]->(p:Project) | p.id]]] AS projects,
   [x IN inside WHERE x:Enterprise | x.id]
     + [x IN inside WHERE x:Project | [(x)-[:INVOLVES]->(e:Enterprise) | e.id]]
     + [x IN inside | [(x)-[:HAS_PROJECT]->(:Project)-[:INVOLVES]->(e:Enterprise) | e.id]]
-    + [x IN inside | [(b:Branch)-[:BASED_IN]->(x) | [(b)-[:LEADS]->(:Project)-[:INVOLVES]->(e:Enterprise)
+    + [x IN inside | [(x)<-[:BASED_IN]-(b:Branch) | [(b)-[:LEADS]->(:Project)-[:INVOLVES]->(e:Enterprise)
         | e.id]]] AS enterprises
 """
 COVERAGE_DIVISION = _DIVISION + "WITH d AS c" + _COVERAGE
