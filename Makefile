@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-dev clean
+.PHONY: run test lint install install-dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ lint: install-dev
 
 test: lint
 	$(BIN)/pytest
+
+# make bench SCALE=0.1: the benchmarks on a local server of their own; a section in BENCHMARKS.md.
+SCALE ?= 0.1
+bench: install-dev
+	$(BIN)/python -m bench.run --scale $(SCALE)
 
 clean:
 	rm -rf $(VENV) .ruralkg .pytest_cache .ruff_cache .mypy_cache *.egg-info
