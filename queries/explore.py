@@ -60,25 +60,24 @@ class SearchHit(Ref):
 # initials exactly; the start of one of them; anywhere.
 _RANKS = ("name", "exact", "prefix", "prefix", "partial")
 _REGION_RANK = {"Province": 0, "City": 1, "County": 2, "Township": 3, "Village": 4}
-# Candidates, each branch answered the same way on both servers: the curated entities (the few
-# the sources mention, and the sources) by their whole search key; every node, the 665,000
-# official divisions included, by the start of its official name, pinyin, initials or code,
-# each a range index (graph.schema). A division matches by prefix only: a CONTAINS over every
-# node would scan the country (300 ms and more).
-SEARCH_BODY = """
-CALL {{
-    MATCH (:Source)-[:MENTIONS]->(n:Entity) WHERE n.search CONTAINS $q RETURN n
-    UNION
-    MATCH (n:Source) WHERE n.search CONTAINS $q RETURN n
-    UNION
-    MATCH (n:Entity) WHERE n.key_name STARTS WITH $q RETURN n
-    UNION
-    MATCH (n:Entity) WHERE n.key_pinyin STARTS WITH $q RETURN n
-    UNION
-    MATCH (n:Entity) WHERE n.key_initials STARTS WITH $q RETURN n
-    UNION
-    MATCH (n:Entity) WHERE n.code STARTS WITH $q RETURN n
-}}
+# Candidates come from separate statements, one index each, answered the same way on both
+# servers: the curated entities (`search_scope`, indexed) by any part of their search key, and
+# every node, the 665,000 official divisions included, by the start of its official name,
+# pinyin, initials or code (range indexes). Each is a statement of its own because the local
+# server uses an index only for a statement's leading MATCH: the same branches as a
+# CALL { ... UNION ... } took 2-6 s there, a MENTIONS walk from the sources 640 ms, and a
+# CONTAINS over every node 300 ms and more. A node's order (rank, name length, id) does not
+# depend on the branch that found it, so the page is within the union of each branch's first
+# offset + limit; the total counts the distinct ids all branches found.
+_BRANCHES = {
+    "curated": "n.search_scope = 'curated' AND n.search CONTAINS $q",
+    "name": "n.key_name STARTS WITH $q",
+    "pinyin": "n.key_pinyin STARTS WITH $q",
+    "initials": "n.key_initials STARTS WITH $q",
+    "code": "n.code STARTS WITH $q",
+}
+SEARCH_MATCH = """
+MATCH (n:Entity) WHERE {where}
 WITH n WHERE n:{label}
 """
 SEARCH_ROWS = """
@@ -89,18 +88,31 @@ WITH n, CASE
     WHEN n.search CONTAINS $prefix THEN 3
     ELSE 4 END AS rank
 ORDER BY rank, size(n.name), n.id
-SKIP $offset LIMIT $limit
+LIMIT $end
 RETURN {ref}, n.aliases AS aliases, n.code AS code, rank,
        [(n)-[:LOCATED_IN*1..6]->(r) | r {{.id, .name, label: {region_label}}}] AS regions
 """
 
 
+def _branches(q: str) -> list[str]:
+    """The branches that can match this (folded) query: a code is digits; pinyin and initials
+    are Latin letters; names and curated keys may hold anything."""
+    if q.isdigit():
+        return ["curated", "code"]
+    if q.isascii():
+        return ["curated", "name", "pinyin", "initials"]
+    return ["curated", "name"]
+
+
 def _search_cypher(p: SearchParams) -> dict[str, str]:
-    body = SEARCH_BODY.format(label=p.label or ENTITY_LABEL)
-    return {
-        "rows": body + SEARCH_ROWS.format(ref=ref("n") + " AS hit", region_label=label_of("r")),
-        "total": body + "RETURN count(n) AS total",
-    }
+    statements = {}
+    for branch in _branches(fold(p.q)):
+        body = SEARCH_MATCH.format(where=_BRANCHES[branch], label=p.label or ENTITY_LABEL)
+        statements[f"{branch}_ids"] = body + "RETURN n.id AS id"
+        statements[f"{branch}_rows"] = body + SEARCH_ROWS.format(
+            ref=ref("n") + " AS hit", region_label=label_of("r")
+        )
+    return statements
 
 
 def region_path(regions: list[dict[str, Any]]) -> list[str]:
@@ -109,14 +121,30 @@ def region_path(regions: list[dict[str, Any]]) -> list[str]:
     return [r["name"] for r in sorted(unique.values(), key=lambda r: (_REGION_RANK[r["label"]], r["id"]))]
 
 
+def _search_shape(p: SearchParams, rows: Rows) -> Page[SearchHit]:
+    found = {r["id"] for name, rs in rows.items() if name.endswith("_ids") for r in rs}
+    best = {r["hit"]["id"]: r for name, rs in rows.items() if name.endswith("_rows") for r in rs}
+    ordered = sorted(best.values(), key=lambda r: (r["rank"], len(r["hit"]["name"]), r["hit"]["id"]))
+    items = [
+        SearchHit(
+            **r["hit"],
+            aliases=r["aliases"] or [],
+            match=_RANKS[r["rank"]],
+            code=r["code"],
+            path=region_path(r["regions"]),
+        )
+        for r in ordered[p.offset : p.offset + p.limit]
+    ]
+    return page(p, [{"total": len(found)}], items)
+
+
 def _search_bind(p: SearchParams) -> dict[str, Any]:
     q = fold(p.q)
     return {
         "q": q,
         "exact": f"{SEARCH_SEPARATOR}{q}{SEARCH_SEPARATOR}",
         "prefix": f"{SEARCH_SEPARATOR}{q}",
-        "limit": p.limit,
-        "offset": p.offset,
+        "end": p.offset + p.limit,
     }
 
 
@@ -132,23 +160,7 @@ SEARCH = register(
         result=Page[SearchHit],
         cypher=_search_cypher,
         bind=_search_bind,
-        shape=lambda p, rows: page(
-            p,
-            rows["total"],
-            [
-                SearchHit(
-                    **r["hit"],
-                    aliases=r["aliases"] or [],
-                    match=_RANKS[r["rank"]],
-                    code=r["code"],
-                    path=region_path(r["regions"]),
-                )
-                # the page's order, kept whatever order the server returns the page's rows in
-                for r in sorted(
-                    rows["rows"], key=lambda r: (r["rank"], len(r["hit"]["name"]), r["hit"]["id"])
-                )
-            ],
-        ),
+        shape=_search_shape,
     )
 )
 

@@ -68,7 +68,7 @@ RETURN {_region_ref("d")} AS region, d.official_name AS official_name, d.level A
        EXISTS {{ (:Source)-[:MENTIONS]->(d) }} AS curated,
        [(d)-[:LOCATED_IN*1..{HOPS}]->(r) WHERE r.code IS NOT NULL | {_region_ref("r")}] AS path,
        COLLECT {{
-         MATCH (c:Entity)-[l:LOCATED_IN]->(d) WHERE $source IN l.sources
+         MATCH (d)<-[l:LOCATED_IN]-(c:Entity) WHERE $source IN l.sources
          RETURN {label_of("c")} AS label
        }} AS children
 """
@@ -136,10 +136,8 @@ CALL {
 WITH d WHERE d:Province OR d:City OR d:County OR d:Township OR d:Village
 """
 # What lies in each `c`: everything reached by LOCATED_IN, and c itself. Curated entities are
-# few, so their ids come back as lists and are counted once each in Python.
-# Every pattern starts at the node already bound (c, v, x): the local server plans a pattern
-# from its first node, so `(b:Branch)-[:BASED_IN]->(x)` scanned every branch for each x
-# (profiled on the scale 0.01 overlay: a province took 141 s, 1.8 s written this way; BENCHMARKS.md).
+# few, so their ids come back as lists and are counted once each in Python. Every pattern
+# starts at a bound node: the local server expands from a pattern's first node.
 _COVERAGE = f"""
 OPTIONAL MATCH (c)<-[:LOCATED_IN*1..{HOPS}]-(x:Entity)
 WITH c, collect(DISTINCT x) + [c] AS inside
@@ -162,7 +160,7 @@ COVERAGE_DIVISION = _DIVISION + "WITH d AS c" + _COVERAGE
 COVERAGE_CHILDREN = (
     _DIVISION
     + f"""
-MATCH (x:Entity)-[l:LOCATED_IN]->(d)
+MATCH (d)<-[l:LOCATED_IN]-(x:Entity)
 WHERE {_PLACE} AND ($source IN l.sources OR x.code IS NULL)
 WITH DISTINCT x AS c
 """
