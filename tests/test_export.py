@@ -87,7 +87,8 @@ def test_export_types_and_arrays(curated_graph: Driver, graph_settings: Settings
     evidence = header.index("evidence:string[]")
     sources = header.index("sources:string[]")
     record = curated_graph.execute_query(
-        "MATCH (a)-[r:DISPATCHED_TO]->(b) WHERE a.id = $a AND b.id = $b RETURN r.evidence AS e, r.sources AS s",
+        "MATCH (a)-[r:DISPATCHED_TO]->(b) WHERE a.id = $a AND b.id = $b "
+        "RETURN r.evidence AS e, r.sources AS s",
         a=rows[0][0],
         b=rows[0][1],
     ).records[0]
