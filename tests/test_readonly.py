@@ -47,6 +47,8 @@ SAMPLE_PARAMS = {
     "path": {"source": "village:a.b", "target": "village:a.c"},
     "alliance-tree": {"id": "alliance:a.b"},
     "village-profile": {"id": "village:a.b"},
+    "region": {"code": "350925"},
+    "region-coverage": {"division": "350925"},
 }
 
 
