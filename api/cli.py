@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
+from api import bulk
 from graph.connection import GraphUnavailable, connect, session
 from graph.local_server import LocalServer, LocalServerError, describe, serving
 from graph.schema import apply_schema
@@ -416,6 +417,8 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="constraints and indexes")
     schema_sub = schema.add_subparsers(dest="action", required=True)
     schema_sub.add_parser("apply", help="create them (idempotent)").set_defaults(handler=cmd_schema_apply)
+
+    bulk.add_parsers(sub)
     return parser
 
 

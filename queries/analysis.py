@@ -67,10 +67,24 @@ class SharedExpert(BaseModel):
 # or advise (周宁's two cadres string 升阳, 芹太坵, 灵凤山 together through one tea project).
 DIRECT_TIES = "DISPATCHED_TO|SUPPORTS|ADVISES"
 PROJECT_TIES = "LEADS|SUPPORTS|ADVISES"
-SHARED_EXPERTS_BODY = f"""
+_ALL_DISPATCHED = """
 MATCH (p:Person)-[d:DISPATCHED_TO]->(:Entity)
 WHERE $role IS NULL OR d.role = $role
 WITH DISTINCT p
+"""
+# For one village, only the people tied to it: the local server plans a pattern from its first
+# node, so starting at every dispatched person cost a scan of them all per call.
+_TIED_TO_VILLAGE = f"""
+MATCH (v0:Village {{id: $village}})
+CALL (v0) {{
+    MATCH (v0)<-[:{DIRECT_TIES}]-(p:Person) RETURN p
+    UNION
+    MATCH (v0)-[:HAS_PROJECT]->(:Project)<-[:{PROJECT_TIES}]-(p:Person) RETURN p
+}}
+WITH DISTINCT p
+WHERE EXISTS {{ MATCH (p)-[d:DISPATCHED_TO]->(:Entity) WHERE $role IS NULL OR d.role = $role }}
+"""
+_SERVED = f"""
 WITH p, [(p)-[:{DIRECT_TIES}]->(v:Village) | v]
   + [(p)-[:{PROJECT_TIES}]->(:Project)<-[:HAS_PROJECT]-(v:Village) | v] AS served
 UNWIND served AS v
@@ -79,9 +93,7 @@ WHERE $province IS NULL OR {IN_PROVINCE.format(v="v")}
 WITH p, collect(DISTINCT v.id) AS villages
 WHERE size(villages) > 1 AND ($village IS NULL OR $village IN villages)
 """
-SHARED_EXPERTS = (
-    SHARED_EXPERTS_BODY
-    + f"""
+SHARED_EXPERTS_PAGE = f"""
 WITH p, villages ORDER BY size(villages) DESC, p.id SKIP $offset LIMIT $limit
 RETURN {ref("p")} AS person,
        [(p)-[d:DISPATCHED_TO]->(x) | d {{.role, .level, to: {ref("x")}}}] AS dispatches,
@@ -90,7 +102,11 @@ RETURN {ref("p")} AS person,
        + [(p)-[t:{PROJECT_TIES}]->(x:Project)<-[:HAS_PROJECT]-(v:Village) WHERE v.id IN villages
           | {ref("v", tie="type(t)", role="t.role", via=ref("x"))}] AS villages
 """
-)
+
+
+def _shared_experts_cypher(p: SharedExpertsParams) -> dict[str, str]:
+    body = (_ALL_DISPATCHED if p.village is None else _TIED_TO_VILLAGE) + _SERVED
+    return {"rows": body + SHARED_EXPERTS_PAGE, "total": body + "RETURN count(p) AS total"}
 
 
 def _shared_experts_shape(p: SharedExpertsParams, rows: Rows) -> Page[SharedExpert]:
@@ -115,7 +131,7 @@ register(
         summary_en="Villages sharing a dispatched person (first secretary, S&T commissioner ...), with roles",
         params=SharedExpertsParams,
         result=Page[SharedExpert],
-        cypher=fixed(rows=SHARED_EXPERTS, total=SHARED_EXPERTS_BODY + "RETURN count(p) AS total"),
+        cypher=_shared_experts_cypher,
         shape=_shared_experts_shape,
     )
 )

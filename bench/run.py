@@ -1,0 +1,502 @@
+"""The whole benchmark on a local server of its own; a dated section appended to BENCHMARKS.md.
+
+    make bench SCALE=0.1          # = .venv/bin/python -m bench.run --scale 0.1
+
+One run, one server (a fresh data dir under /tmp, stopped at the end), so the ratios compare
+like with like:
+1. the official divisions of the selected counties (the gazetteer's writer);
+2. load throughput on the same sample counties, each way into the same empty slots: our loader
+   fed rows, our loader fed case files (write, parse, validate), the raw ceiling (one
+   `UNWIND $rows ... MERGE` per batch, no validation, no provenance) and the naive script (one
+   MERGE per row, one transaction each, for a fixed time);
+3. the whole overlay with the loader, its time, rows/s and the loader's peak RSS;
+4. warm latency p50/p95/p99 of six catalog entries through the driver;
+5. 32 concurrent clients for a fixed time from a separate process, against the API (its own
+   process) and against the driver directly;
+6. peak RSS (VmHWM) of the API process and the graph server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from neo4j import Driver
+
+from bench.clients import percentile
+from graph.connection import open_driver, resolve_target, session
+from graph.local_server import LocalServer
+from graph.model import LABELS, RELATIONSHIPS
+from graph.settings import REPO_ROOT, Settings
+from loaders.casefile import validate_cases
+from loaders.facts import SourceFacts, facts_of
+from loaders.synthetic import (
+    SynthSpec,
+    cases,
+    facts_of_case,
+    load_divisions,
+    load_overlay,
+    select,
+    write_case,
+)
+from loaders.writer import SourceWriter
+from queries import get_entry, run
+
+RAW_BATCH = 5000
+RAW_NODES = "UNWIND $rows AS row MERGE (n:Entity:{label} {{id: row.id}}) SET n += row.props"
+RAW_EDGES = """
+UNWIND $rows AS row
+MATCH (a:Entity {{id: row.start}})
+MATCH (b:Entity {{id: row.end}})
+MERGE (a)-[r:{type}]->(b) SET r += row.props
+"""
+NAIVE_NODE = "MERGE (n:Entity:{label} {{id: $id}}) SET n += $props"
+NAIVE_EDGE = (
+    "MATCH (a:Entity {{id: $start}}) MATCH (b:Entity {{id: $end}}) MERGE (a)-[r:{type}]->(b) SET r += $props"
+)
+# Everything the sample wrote but the divisions, which were there before and stay.
+CLEAR = "UNWIND $ids AS id MATCH (n:Entity {id: id}) WHERE n.code IS NULL DETACH DELETE n"
+CLEAR_EDGES = """
+UNWIND $rows AS row
+MATCH (:Entity {id: row.start})-[r]->(:Entity {id: row.end}) WHERE type(r) = row.type DELETE r
+"""
+
+
+@dataclass
+class Results:
+    lines: list[str] = field(default_factory=list)
+    figures: dict[str, Any] = field(default_factory=dict)
+
+    def say(self, text: str = "") -> None:
+        print(text, flush=True)
+        self.lines.append(text)
+
+
+def status_kb(pid: int, key: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# -- load throughput ----------------------------------------------------------------------------
+
+
+def _rows(facts: SourceFacts) -> int:
+    return len(facts.entities) + len(facts.relations)
+
+
+def _clear(driver: Driver, settings: Settings, sample: Sequence[SourceFacts]) -> None:
+    """Back to the divisions alone: what the sample wrote, gone (sources too)."""
+    for f in sample:
+        rels = [{"type": t, "start": a, "end": b} for t, a, b in f.relations]
+        ids = [*f.entities, f.source_id]
+        for query, key, rows in ((CLEAR_EDGES, "rows", rels), (CLEAR, "ids", ids)):
+            for i in range(0, len(rows), RAW_BATCH):
+                _write(driver, settings, query, **{key: rows[i : i + RAW_BATCH]})
+
+
+def _write(driver: Driver, settings: Settings, query: str, **params: Any) -> None:
+    # An explicit transaction: the local server runs an auto-commit `session.run` write many
+    # times slower (measured: 150 against 1,600-7,700 rows/s for the same UNWIND MERGE).
+    with session(driver, settings, write=True) as s:
+        s.execute_write(lambda tx: tx.run(query, params).consume())
+
+
+def load_loader(driver: Driver, settings: Settings, sample: Sequence[SourceFacts]) -> None:
+    writer = SourceWriter(driver, settings)
+    for f in sample:
+        writer.sync(f)
+
+
+def load_files(driver: Driver, settings: Settings, raws: Sequence[dict[str, Any]], directory: Path) -> None:
+    writer = SourceWriter(driver, settings)
+    for raw in raws:
+        writer.sync(facts_of(validate_cases([write_case(raw, directory)])[0]))
+
+
+def load_raw(driver: Driver, settings: Settings, sample: Sequence[SourceFacts]) -> None:
+    def batches(query: str, rows: list[dict[str, Any]]) -> None:
+        for i in range(0, len(rows), RAW_BATCH):
+            _write(driver, settings, query, rows=rows[i : i + RAW_BATCH])
+
+    for f in sample:
+        for label in LABELS:
+            rows = [{"id": e.id, "props": e.props} for e in f.entities.values() if e.label == label]
+            if rows:
+                batches(RAW_NODES.format(label=label), rows)
+        for rel_type in RELATIONSHIPS:
+            rows = [
+                {"start": r.start, "end": r.end, "props": r.props}
+                for r in f.relations.values()
+                if r.type == rel_type
+            ]
+            if rows:
+                batches(RAW_EDGES.format(type=rel_type), rows)
+
+
+def load_naive(driver: Driver, settings: Settings, sample: Sequence[SourceFacts], seconds: float) -> int:
+    """One MERGE per row, each its own transaction, until the rows or the time run out."""
+    deadline = time.monotonic() + seconds
+    done = 0
+    with session(driver, settings, write=True) as s:
+        for f in sample:
+            for e in f.entities.values():
+                s.execute_write(
+                    lambda tx, e=e: tx.run(NAIVE_NODE.format(label=e.label), id=e.id, props=e.props).consume()
+                )
+                done += 1
+                if time.monotonic() > deadline:
+                    return done
+            for r in f.relations.values():
+                s.execute_write(
+                    lambda tx, r=r: tx.run(
+                        NAIVE_EDGE.format(type=r.type), start=r.start, end=r.end, props=r.props
+                    ).consume()
+                )
+                done += 1
+                if time.monotonic() > deadline:
+                    return done
+    return done
+
+
+def timed(work: Callable[[], Any]) -> tuple[float, Any]:
+    started = time.perf_counter()
+    out = work()
+    return time.perf_counter() - started, out
+
+
+# -- queries ------------------------------------------------------------------------------------
+
+
+def pick_params(driver: Driver, settings: Settings, province: str) -> dict[str, dict[str, Any]]:
+    """Parameters from the graph itself: a village whose dispatched person serves others too."""
+    with session(driver, settings) as s:
+        village = s.run(
+            "MATCH (p:Person)-[:DISPATCHED_TO]->(v:Village) WITH p, collect(v.id) AS vs "
+            "WHERE size(vs) > 2 WITH p, vs ORDER BY p.id LIMIT 1 RETURN vs[0] AS village"
+        ).single()["village"]
+        code = s.run("MATCH (v:Village {id: $village}) RETURN v.code AS code", village=village).single()[
+            "code"
+        ]
+        # a village of another township of the same county
+        other = s.run(
+            "MATCH (o:Village) WHERE o.code STARTS WITH $county AND NOT o.code STARTS WITH $township "
+            "WITH o ORDER BY o.code LIMIT 1 RETURN o.id AS id",
+            county=code[:6],
+            township=code[:9],
+        ).single()
+    return {
+        "shared-experts": {"village": village},
+        "neighborhood": {"id": village, "depth": 2},
+        "path": {"source": village, "target": other["id"] if other else village},
+        "village-profile": {"id": village},
+        "region-coverage": {"division": province},
+    }
+
+
+def latency(
+    driver: Driver, settings: Settings, name: str, params: dict[str, Any], repeats: int
+) -> list[float]:
+    entry = get_entry(name)
+    p = entry.params.model_validate(params)
+    out = []
+    for i in range(repeats + 3):
+        with session(driver, settings) as s:
+            started = time.perf_counter()
+            run(s, settings, entry, p)
+            if i >= 3:  # three warm-up runs: plans cached, pages in memory
+                out.append((time.perf_counter() - started) * 1000)
+    return out
+
+
+def search_terms(driver: Driver, settings: Settings) -> list[str]:
+    with session(driver, settings) as s:
+        names = [
+            r["name"]
+            for r in s.run(
+                "MATCH (v:Village) WHERE v.code IS NOT NULL RETURN v.name AS name ORDER BY v.code LIMIT 200"
+            )
+        ]
+    picked = names[::40][:5]
+    return [*(n[:2] for n in picked), *picked[:2], "hs", "heping"]
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = "?"
+    with contextlib.suppress(OSError, StopIteration):
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    py = platform.python_version()
+    return f"{platform.node()}: {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {py}"
+
+
+def commit() -> str:
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=REPO_ROOT
+        )
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "-uno"], capture_output=True, text=True, cwd=REPO_ROOT
+        )
+        return head.stdout.strip() + (" (with uncommitted changes)" if dirty.stdout.strip() else "")
+    except OSError:
+        return "?"
+
+
+def fmt_ms(values: list[float]) -> str:
+    return f"{percentile(values, 50):.1f} / {percentile(values, 95):.1f} / {percentile(values, 99):.1f}"
+
+
+def bench(args: argparse.Namespace, data_dir: Path, out: Results) -> None:
+    spec = SynthSpec(args.seed, args.scale)
+    settings = Settings(
+        NEO4J_URI=None,
+        RURALKG_DATA_DIR=data_dir,
+        RURALKG_HEAP=args.heap,
+        # A bench statement may run long at scale 1; the API and client settings keep theirs.
+        RURALKG_QUERY_TIMEOUT=args.server_timeout,
+        RURALKG_BOLT_PORT=free_port(),
+        RURALKG_HTTP_PORT=free_port(),
+    )
+    server = LocalServer(settings)
+    state, _ = server.start(owned=True)
+    driver = open_driver(resolve_target(settings), settings)
+    figures = out.figures
+    try:
+        t, selection = timed(lambda: select(spec))
+        out.say(
+            f"- selection: {len(selection.counties)} counties, {selection.villages:,} administrative villages"
+        )
+        t, divisions = timed(lambda: load_divisions(driver, settings, selection, {}))
+        out.say(
+            f"- official divisions of those counties: {divisions:,} rows in {t:.1f} s "
+            f"({divisions / t:,.0f} rows/s)"
+        )
+
+        # 2. throughput on a sample, each way from the same empty slots
+        raws: list[dict[str, Any]] = []
+        for raw in cases(spec, selection):
+            raws.append(raw)
+            if sum(len(r["entities"]) + len(r["relations"]) for r in raws) >= args.sample_rows:
+                break
+        sample = [facts_of_case(r) for r in raws]
+        rows = sum(_rows(f) for f in sample)
+        # A fresh JVM runs its first thousands of rows interpreted: one unmeasured round first.
+        load_loader(driver, settings, sample)
+        _clear(driver, settings, sample)
+        # The cores are shared: each way runs `rounds` times, interleaved, and keeps its best.
+        rates: dict[str, float] = {}
+        with tempfile.TemporaryDirectory() as files_dir:
+            ways: list[tuple[str, Callable[[], Any]]] = [
+                ("loader, rows", lambda: load_loader(driver, settings, sample)),
+                (
+                    "loader, case files (write + parse + validate)",
+                    lambda: load_files(driver, settings, raws, Path(files_dir)),
+                ),
+                (
+                    "raw ceiling: UNWIND MERGE, 5,000 rows/statement",
+                    lambda: load_raw(driver, settings, sample),
+                ),
+            ]
+            for _ in range(args.rounds):
+                for name, work in ways:
+                    t, _ = timed(work)
+                    rates[name] = max(rates.get(name, 0.0), rows / t)
+                    _clear(driver, settings, sample)
+        t, done = timed(lambda: load_naive(driver, settings, sample, args.naive_seconds))
+        rates["naive: one MERGE per row and transaction"] = done / t
+        _clear(driver, settings, sample)
+        figures["rates"] = rates
+        out.say(
+            f"\nLoad throughput, the same {rows:,} rows ({len(sample)} counties) each way, "
+            f"best of {args.rounds} interleaved rounds (naive: one run of {args.naive_seconds:g} s):\n"
+        )
+        out.say("| way | rows/s | loader (rows) is |")
+        out.say("|---|---|---|")
+        ours = rates["loader, rows"]
+        for name, rate in rates.items():
+            out.say(f"| {name} | {rate:,.0f} | {ours / rate:.2f}x |")
+
+        # 3. the whole overlay
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        t, stats = timed(lambda: load_overlay(driver, settings, spec, selection))
+        loader_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        figures["overlay"] = {"seconds": t, "rows": stats.rows, "rps": stats.rows / t, "peak_mb": loader_peak}
+        with session(driver, settings) as s:
+            nodes = s.run("MATCH (n) RETURN count(n) AS n").single()["n"]
+            rels = s.run("MATCH ()-[r]->() RETURN count(r) AS n").single()["n"]
+        out.say(
+            f"\nWhole overlay with the loader (rows): {stats.entities:,} entities + "
+            f"{stats.relations:,} relations "
+            f"in {t:.0f} s = {stats.rows / t:,.0f} rows/s (plus MENTIONS and provenance); graph now "
+            f"{nodes:,} nodes, {rels:,} relationships. Loader peak RSS {loader_peak:,.0f} MB "
+            f"(before the overlay: {before / 1024:,.0f} MB)."
+        )
+
+        # 4. warm query latency
+        province = max(selection.counties, key=lambda c: sum(x[:2] == c[:2] for x in selection.counties))[:2]
+        params = pick_params(driver, settings, province)
+        terms = search_terms(driver, settings)
+        out.say(f"\nWarm latency through the driver, {args.repeats} runs each after 3 warm-ups (ms):\n")
+        out.say("| entry | parameters | p50 / p95 / p99 |")
+        out.say("|---|---|---|")
+        lat: dict[str, list[float]] = {}
+        for name, p in params.items():
+            lat[name] = latency(driver, settings, name, p, args.repeats)
+            out.say(f"| {name} | {json.dumps(p, ensure_ascii=False)} | {fmt_ms(lat[name])} |")
+        lat["search"] = [
+            x
+            for q in terms
+            for x in latency(driver, settings, "search", {"q": q}, max(1, args.repeats // len(terms)))
+        ]
+        out.say(f"| search | {len(terms)} terms: {', '.join(terms)} | {fmt_ms(lat['search'])} |")
+        figures["latency"] = {
+            k: [percentile(v, 50), percentile(v, 95), percentile(v, 99)] for k, v in lat.items()
+        }
+
+        # 5. API vs driver, clients in a separate process
+        api_port = free_port()
+        env = {**os.environ, "RURALKG_DATA_DIR": str(data_dir)}
+        env.pop("NEO4J_URI", None)
+        api = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(api_port),
+             "--log-level", "warning", "--no-access-log"],
+            cwd=REPO_ROOT, env=env,
+        )  # fmt: skip
+        try:
+            url = f"http://127.0.0.1:{api_port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(url + "/health", timeout=2) as resp:
+                        if resp.status == 200:
+                            break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.2)
+            client_args = ["--seconds", str(args.api_seconds), "--concurrency", "32"]
+            client_args += [a for q in terms for a in ("-q", q)]
+            runs: dict[str, dict[str, float]] = {}
+            for mode in ("api", "driver"):
+                done_proc = subprocess.run(
+                    [sys.executable, "-m", "bench.clients", "--mode", mode, "--url", url, *client_args],
+                    cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True,
+                )  # fmt: skip
+                runs[mode] = json.loads(done_proc.stdout.strip().splitlines()[-1])
+            api_peak = status_kb(api.pid, "VmHWM") / 1024
+        finally:
+            api.terminate()
+            api.wait(10)
+        figures["clients"] = runs
+        out.say(
+            f"\n`search`, 32 concurrent clients for {args.api_seconds:g} s from a separate process "
+            f"(the API in its own process, 1 uvicorn worker):\n"
+        )
+        out.say("| through | requests/s | p50 / p95 / p99 ms | errors |")
+        out.say("|---|---|---|---|")
+        for mode, r in runs.items():
+            label = "the API (GET /search)" if mode == "api" else "the async driver directly"
+            out.say(
+                f"| {label} | {r['rps']:,.0f} | {r['p50']:.1f} / {r['p95']:.1f} / {r['p99']:.1f} "
+                f"| {r['errors']} |"
+            )
+        out.say(f"\nThe API adds {runs['api']['p50'] - runs['driver']['p50']:.1f} ms at p50 under this load.")
+
+        # 6. memory
+        server_peak = status_kb(state.pid, "VmHWM") / 1024
+        figures["memory"] = {"api": api_peak, "loader": loader_peak, "server": server_peak}
+        out.say(
+            f"\nPeak RSS: API process {api_peak:,.0f} MB; loader (this process, overlay) "
+            f"{loader_peak:,.0f} MB; "
+            f"graph server {server_peak:,.0f} MB (-Xmx{settings.local_heap})."
+        )
+    finally:
+        driver.close()
+        server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--scale", type=float, default=0.1)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--out", type=Path, default=REPO_ROOT / "BENCHMARKS.md", help="file the section is appended to"
+    )
+    parser.add_argument(
+        "--data-dir", type=Path, help="the bench server's data dir (default: a new one under /tmp)"
+    )
+    parser.add_argument(
+        "--heap", default=os.environ.get("RURALKG_HEAP", "4g"), help="the bench server's -Xmx"
+    )
+    parser.add_argument(
+        "--server-timeout", type=float, default=3600, help="the bench server's command timeout, s"
+    )
+    parser.add_argument("--repeats", type=int, default=100, help="timed runs per catalog entry")
+    parser.add_argument("--api-seconds", type=float, default=15, help="how long the clients run, each way")
+    parser.add_argument("--sample-rows", type=int, default=20_000, help="rows of the throughput sample")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the load ways")
+    parser.add_argument("--naive-seconds", type=float, default=20, help="how long the naive script runs")
+    args = parser.parse_args(argv)
+    out = Results()
+    started = dt.datetime.now(dt.UTC)
+    command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    with tempfile.TemporaryDirectory(prefix="ruralkg-bench-") as tmp:
+        bench(args, args.data_dir or Path(tmp), out)
+    took = (dt.datetime.now(dt.UTC) - started).total_seconds()
+    section = "\n".join(
+        [
+            f"\n## {started:%Y-%m-%d %H:%M} UTC: scale {args.scale:g}, seed {args.seed}",
+            "",
+            f"- machine: {machine()}; the 2 cores are shared with other work, so read the ratios",
+            f"- commit: {commit()}",
+            f"- command: `{command.strip()}` ({took:.0f} s in all)",
+            *out.lines,
+            "",
+        ]
+    )
+    with args.out.open("a", encoding="utf-8") as handle:
+        if handle.tell() == 0:
+            handle.write(
+                "# Benchmarks\n\nSections are appended by `make bench` (bench/run.py); newest last.\n"
+            )
+        handle.write(section)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
