@@ -13,7 +13,6 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from neo4j.exceptions import (
-    ClientError,
     ConnectionAcquisitionTimeoutError,
     DriverError,
     Neo4jError,
@@ -28,7 +27,7 @@ from starlette.routing import Match
 from api.logs import request_id
 from graph.connection import GraphUnavailable
 from queries.analyst import CypherFailed
-from queries.catalog import CATALOG, NotFound, QueryTimedOut, UnknownQuery
+from queries.catalog import CATALOG, NotFound, QueryTimedOut, UnknownQuery, is_timeout
 from queries.readonly import WriteRefused
 
 log = logging.getLogger("ruralkg.api")
@@ -205,7 +204,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Neo4jError)
     async def _neo4j(request: Request, exc: Neo4jError) -> JSONResponse:
-        if isinstance(exc, ClientError) and "Timeout" in (exc.code or "") + (exc.message or ""):
+        if is_timeout(exc):
             return problem(504, "Query timed out", "the query ran longer than RURALKG_QUERY_TIMEOUT allows")
         log.error("graph error on %s: %s", request.url.path, exc)
         return problem(

@@ -21,7 +21,7 @@ from neo4j.exceptions import ClientError, DatabaseError
 from neo4j.graph import Node, Path, Relationship
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from queries.catalog import has_lone_surrogate, plain
+from queries.catalog import has_lone_surrogate, is_timeout, plain
 from queries.readonly import assert_read_only
 
 MAX_QUERY_CHARS = 20_000
@@ -102,10 +102,6 @@ def _result(columns: list[str], records: list[Any], cap: int, timeout: float) ->
     )
 
 
-def _is_timeout(exc: neo4j.exceptions.Neo4jError) -> bool:
-    return "Timeout" in (exc.code or "") + (exc.message or "") or "timeout" in (exc.message or "")
-
-
 async def run_cypher_async(
     driver: neo4j.AsyncDriver, database: str | None, req: CypherRequest, *, timeout: float, cap: int
 ) -> CypherResult:
@@ -122,7 +118,7 @@ async def run_cypher_async(
                 if len(records) > cap:
                     break
         except (ClientError, DatabaseError) as exc:
-            if _is_timeout(exc):
+            if is_timeout(exc):
                 raise
             raise _failed(exc) from None
         # Rolled back, never committed. On errors the session's close rolls back; on
@@ -147,7 +143,7 @@ def run_cypher(
                 if len(records) > cap:
                     break
         except (ClientError, DatabaseError) as exc:
-            if _is_timeout(exc):
+            if is_timeout(exc):
                 raise
             raise _failed(exc) from None
         tx.rollback()

@@ -116,6 +116,13 @@ def get_entry(name: str) -> Entry[Any, Any]:
         raise UnknownQuery(name) from None
 
 
+def is_timeout(exc: neo4j.exceptions.Neo4jError) -> bool:
+    """The server stopped the query for running too long. Neo4j says so in its code
+    (`...TransactionTimedOut...`), the local server only in its message, in its own words."""
+    text = f"{exc.code or ''} {exc.message or ''}".lower()
+    return "timeout" in text or "timed out" in text
+
+
 def plain(value: Any) -> Any:
     """Driver values as JSON-ready Python: temporal values as ISO strings, points as maps."""
     if isinstance(value, dict):

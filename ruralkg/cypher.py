@@ -23,7 +23,7 @@ from neo4j.graph import Node, Path, Relationship
 from graph.connection import GraphUnavailable, connect, session
 from graph.model import ENTITY_LABEL
 from graph.settings import Settings, get_settings
-from queries.catalog import plain
+from queries.catalog import is_timeout, plain
 from queries.models import edge_from
 from queries.readonly import WriteRefused, assert_read_only
 from ruralkg.errors import CypherError, GraphUnreachable, QueryTimedOut, WriteNotAllowed
@@ -176,11 +176,6 @@ def _changes(counters: SummaryCounters) -> dict[str, int]:
     return {name: n for name in _COUNTERS if (n := getattr(counters, name, 0))}
 
 
-def _is_timeout(exc: Neo4jError) -> bool:
-    text = f"{exc.code or ''} {exc.message or ''}".lower()
-    return "timeout" in text or "timed out" in text
-
-
 def run_cypher(
     cypher: str,
     params: Mapping[str, Any] | None = None,
@@ -226,7 +221,7 @@ def run_cypher(
         raise GraphUnreachable(f"the graph connection failed: {exc}") from None
     except Neo4jError as exc:
         message = exc.message or str(exc)
-        if _is_timeout(exc):
+        if is_timeout(exc):
             allowed = f"RURALKG_QUERY_TIMEOUT ({settings.query_timeout:g} s)"
             raise QueryTimedOut(f"{message}\nThe query ran longer than {allowed} allows.", exc.code) from None
         raise CypherError(message, exc.code) from None
