@@ -163,6 +163,10 @@ def test_read_routes_closed_by_setting(graph_settings: Settings, curated_graph: 
     with serve_api(settings) as url, httpx.Client(base_url=url, timeout=30) as c:
         _problem(c.get("/search", params={"q": "芹溪"}), 401)
         assert c.get("/search", params={"q": "芹溪"}, headers={"X-API-Key": KEY}).status_code == 200
+        # the pages show the same data, so they close with the read routes
+        _problem(c.get("/view/entities/village:fujian.zhouning.lidun.qinxi"), 401)
+        page = c.get("/view/entities/village:fujian.zhouning.lidun.qinxi", headers={"X-API-Key": KEY})
+        assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert c.get("/health").status_code == 200
 
 

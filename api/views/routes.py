@@ -19,7 +19,7 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
 from api import problems
-from api.deps import SessionDep, SettingsDep
+from api.deps import ReadAccess, SessionDep, SettingsDep
 from api.views import graphs
 from api.views.network import (
     LABEL_STYLES,
@@ -215,7 +215,8 @@ async def _network_page(
     )
 
 
-router = APIRouter(tags=["views"], default_response_class=HTMLResponse)
+# The pages show what the read routes show: closed with them (RURALKG_READ_REQUIRES_KEY).
+router = APIRouter(tags=["views"], default_response_class=HTMLResponse, dependencies=[ReadAccess])
 
 
 @router.get(
