@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from neo4j import Driver
 
@@ -136,3 +137,19 @@ def api_url(graph_settings: Settings) -> Iterator[str]:
     """The API against the test graph, for the whole session."""
     with serve_api(graph_settings) as url:
         yield url
+
+
+@pytest.fixture(scope="module")
+def client(curated_graph: Driver, api_url: str) -> Iterator[httpx.Client]:
+    """An HTTP client of the session's API, over the curated graph."""
+    with httpx.Client(base_url=api_url, timeout=60) as c:
+        yield c
+
+
+def problem_of(resp: httpx.Response, status: int) -> dict[str, object]:
+    """The problem+json body of an error answer, checked for its status and required members."""
+    assert resp.status_code == status, resp.text
+    assert resp.headers["content-type"].startswith("application/problem+json"), resp.headers
+    body = dict(resp.json())
+    assert body["status"] == status and body["title"] and body["detail"]
+    return body

@@ -3,32 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from neo4j import Driver
 
 from api.app import create_app
 from graph.local_server import free_port
 from graph.settings import Settings
+from tests.conftest import problem_of
 
 QINXI = "village:fujian.zhouning.lidun.qinxi"
-PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(scope="module")
-def client(curated_graph: Driver, api_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=api_url, timeout=30) as c:
-        yield c
-
-
-def _problem(resp: httpx.Response, status: int) -> dict[str, object]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith(PROBLEM)
-    body = resp.json()
-    assert body["status"] == status and body["title"] and body["detail"]
-    return dict(body)
 
 
 def test_health(client: httpx.Client) -> None:
@@ -98,38 +82,38 @@ def test_list_parameters_repeat_or_use_commas(client: httpx.Client) -> None:
 
 
 def test_unknown_id_is_404(client: httpx.Client) -> None:
-    body = _problem(client.get("/entities/village:no.such.place"), 404)
+    body = problem_of(client.get("/entities/village:no.such.place"), 404)
     assert "village:no.such.place" in str(body["detail"])
-    _problem(client.get("/entities/village:no.such.place/neighborhood"), 404)
-    _problem(client.get("/paths", params={"source": QINXI, "target": "person:nobody"}), 404)
-    _problem(client.get("/queries/alliance-tree", params={"id": "alliance:none"}), 404)
+    problem_of(client.get("/entities/village:no.such.place/neighborhood"), 404)
+    problem_of(client.get("/paths", params={"source": QINXI, "target": "person:nobody"}), 404)
+    problem_of(client.get("/queries/alliance-tree", params={"id": "alliance:none"}), 404)
 
 
 def test_unknown_query_is_404(client: httpx.Client) -> None:
-    body = _problem(client.get("/queries/who-knows"), 404)
+    body = problem_of(client.get("/queries/who-knows"), 404)
     assert "who-knows" in str(body["detail"]) and "shared-experts" in body["known"]  # type: ignore[operator]
-    _problem(client.post("/queries/who-knows", json={}), 404)
+    problem_of(client.post("/queries/who-knows", json={}), 404)
 
 
 def test_bad_parameter_type_is_400_naming_the_field(client: httpx.Client) -> None:
-    body = _problem(client.get(f"/entities/{QINXI}/neighborhood", params={"depth": "deep"}), 400)
+    body = problem_of(client.get(f"/entities/{QINXI}/neighborhood", params={"depth": "deep"}), 400)
     assert body["errors"][0]["field"] == "depth"  # type: ignore[index]
-    body = _problem(client.get("/queries/search", params={"q": "芹溪", "limit": "many"}), 400)
+    body = problem_of(client.get("/queries/search", params={"q": "芹溪", "limit": "many"}), 400)
     assert body["errors"][0]["field"] == "limit"  # type: ignore[index]
-    body = _problem(client.post("/queries/practices", json={"offset": -1}), 400)
+    body = problem_of(client.post("/queries/practices", json={"offset": -1}), 400)
     assert body["errors"][0]["field"] == "offset"  # type: ignore[index]
-    body = _problem(client.get("/search", params={"q": "x", "label": "Hamlet"}), 400)
+    body = problem_of(client.get("/search", params={"q": "x", "label": "Hamlet"}), 400)
     assert body["errors"][0]["field"] == "label"  # type: ignore[index]
-    body = _problem(client.get("/queries/overview", params={"bogus": "1"}), 400)
+    body = problem_of(client.get("/queries/overview", params={"bogus": "1"}), 400)
     assert body["errors"][0]["field"] == "bogus"  # type: ignore[index]
 
 
 def test_depth_out_of_range_is_400(client: httpx.Client) -> None:
     for depth in ("0", "4"):
-        body = _problem(client.get(f"/entities/{QINXI}/neighborhood", params={"depth": depth}), 400)
+        body = problem_of(client.get(f"/entities/{QINXI}/neighborhood", params={"depth": depth}), 400)
         assert body["errors"][0]["field"] == "depth"  # type: ignore[index]
-    _problem(client.get("/paths", params={"source": QINXI, "target": QINXI}), 400)
-    _problem(
+    problem_of(client.get("/paths", params={"source": QINXI, "target": QINXI}), 400)
+    problem_of(
         client.get("/paths", params={"source": QINXI, "target": "county:fujian.zhouning", "max_depth": 9}),
         400,
     )
@@ -149,7 +133,7 @@ def test_graph_down_is_503_with_retry_after() -> None:
                 ]
 
     for resp in asyncio.run(calls()):
-        _problem(resp, 503)
+        problem_of(resp, 503)
         assert resp.headers["retry-after"] == "5"
         assert "127.0.0.1" not in resp.text, "the graph's address stays in the log"
         assert "secret-pass-9" not in resp.text
@@ -166,6 +150,6 @@ def test_local_server_not_running_is_503(tmp_path: object, caplog: pytest.LogCap
                 return await c.get("/search", params={"q": "芹溪"})
 
     resp = asyncio.run(call())
-    _problem(resp, 503)
+    problem_of(resp, 503)
     assert str(tmp_path) not in resp.text
     assert "ruralkg server start" in caplog.text, "the log tells the operator what to do"

@@ -8,12 +8,10 @@ order wherever the entry defines one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any, get_args
 
 import httpx
 import pytest
-from neo4j import Driver
 
 from graph.model import DispatchRole
 from graph.text import fold
@@ -46,12 +44,6 @@ ENTERPRISES = G.ids("Enterprise")
 INDUSTRIES = G.ids("Industry")
 PRACTICES = G.ids("Practice")
 DISPATCH_ROLES = get_args(DispatchRole)
-
-
-@pytest.fixture(scope="module")
-def client(curated_graph: Driver, api_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=api_url, timeout=60) as c:
-        yield c
 
 
 def get(client: httpx.Client, path: str, params: Any = None) -> Any:

@@ -12,12 +12,11 @@ from neo4j import Driver
 from pydantic import SecretStr
 
 from graph.settings import Settings
-from tests.conftest import serve_api
+from tests.conftest import problem_of, serve_api
 from tests.graphdump import fingerprint
 
 KEY = "test-key-" + "x" * 24
 OTHER_KEY = "second-key-" + "y" * 24
-PROBLEM = "application/problem+json"
 
 # Every write clause, GQL forms, LOAD CSV, admin and APOC-style procedures, FOREACH,
 # subqueries, several statements, comments, odd casing, Unicode spaces and backticks.
@@ -98,12 +97,6 @@ def client(cypher_url: str) -> Iterator[httpx.Client]:
         yield c
 
 
-def _problem(resp: httpx.Response, status: int) -> dict[str, object]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith(PROBLEM)
-    return dict(resp.json())
-
-
 def test_reads_answer_with_rows(client: httpx.Client) -> None:
     body = client.post(
         "/cypher",
@@ -134,7 +127,7 @@ def test_timeout_is_a_504_within_the_deadline(client: httpx.Client) -> None:
     # server stops it at its command timeout, RURALKG_CYPHER_TIMEOUT's default of 5 s).
     slow = "UNWIND range(1, 5000000) AS x UNWIND range(1, 1000) AS y RETURN count(*) AS c"
     resp = client.post("/cypher", json={"query": slow})
-    body = _problem(resp, 504)
+    body = problem_of(resp, 504)
     assert "2 s" in str(body["detail"])
     assert resp.elapsed.total_seconds() < 2 + 1.5
     assert client.post("/cypher", json={"query": "RETURN 1 AS one"}).json()["rows"] == [{"one": 1}]
@@ -143,9 +136,9 @@ def test_timeout_is_a_504_within_the_deadline(client: httpx.Client) -> None:
 def test_keys(cypher_url: str) -> None:
     with httpx.Client(base_url=cypher_url, timeout=30) as c:
         query = {"query": "RETURN 1 AS one"}
-        _problem(c.post("/cypher", json=query), 401)
-        _problem(c.post("/cypher", json=query, headers={"X-API-Key": KEY[:-1]}), 401)
-        _problem(c.post("/cypher", json=query, headers={"X-API-Key": "ключ".encode()}), 401)
+        problem_of(c.post("/cypher", json=query), 401)
+        problem_of(c.post("/cypher", json=query, headers={"X-API-Key": KEY[:-1]}), 401)
+        problem_of(c.post("/cypher", json=query, headers={"X-API-Key": "ключ".encode()}), 401)
         for key in (KEY, OTHER_KEY):
             assert c.post("/cypher", json=query, headers={"X-API-Key": key}).status_code == 200
         # read routes stay open without a key
@@ -154,17 +147,17 @@ def test_keys(cypher_url: str) -> None:
 
 def test_closed_without_configured_keys(api_url: str) -> None:
     with httpx.Client(base_url=api_url, timeout=30) as c:
-        body = _problem(c.post("/cypher", json={"query": "RETURN 1"}, headers={"X-API-Key": KEY}), 403)
+        body = problem_of(c.post("/cypher", json={"query": "RETURN 1"}, headers={"X-API-Key": KEY}), 403)
         assert "RURALKG_API_KEYS" in str(body["detail"])
 
 
 def test_read_routes_closed_by_setting(graph_settings: Settings, curated_graph: Driver) -> None:
     settings = graph_settings.model_copy(update={"api_keys": [SecretStr(KEY)], "read_requires_key": True})
     with serve_api(settings) as url, httpx.Client(base_url=url, timeout=30) as c:
-        _problem(c.get("/search", params={"q": "芹溪"}), 401)
+        problem_of(c.get("/search", params={"q": "芹溪"}), 401)
         assert c.get("/search", params={"q": "芹溪"}, headers={"X-API-Key": KEY}).status_code == 200
         # the pages show the same data, so they close with the read routes
-        _problem(c.get("/view/entities/village:fujian.zhouning.lidun.qinxi"), 401)
+        problem_of(c.get("/view/entities/village:fujian.zhouning.lidun.qinxi"), 401)
         page = c.get("/view/entities/village:fujian.zhouning.lidun.qinxi", headers={"X-API-Key": KEY})
         assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
         assert c.get("/health").status_code == 200
@@ -177,7 +170,7 @@ def test_write_and_admin_attempts_are_refused_and_the_graph_is_unchanged(
     before = fingerprint(curated_graph, graph_settings)
     for query in ATTEMPTS:
         resp = client.post("/cypher", json={"query": query})
-        body = _problem(resp, 400)
+        body = problem_of(resp, 400)
         assert body["title"] == "Query refused", (query, body)
     assert fingerprint(curated_graph, graph_settings) == before
 

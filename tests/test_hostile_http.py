@@ -15,31 +15,17 @@ import pytest
 from neo4j import Driver
 
 from graph.settings import Settings
-from tests.conftest import serve_api
+from tests.conftest import problem_of, serve_api
 
 PROBLEM = "application/problem+json"
 QINXI = "village:fujian.zhouning.lidun.qinxi"
-
-
-@pytest.fixture(scope="module")
-def client(curated_graph: Driver, api_url: str) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=api_url, timeout=30) as c:
-        yield c
-
-
-def _problem(resp: httpx.Response, status: int) -> dict[str, object]:
-    assert resp.status_code == status, resp.text
-    assert resp.headers["content-type"].startswith(PROBLEM), resp.headers
-    body = dict(resp.json())
-    assert body["status"] == status and body["title"] and body["detail"]
-    return body
 
 
 def test_huge_string_bodies_are_refused_before_parsing(client: httpx.Client) -> None:
     big = json.dumps({"village": "v" * (17 << 20)})
     t0 = time.monotonic()
     for _ in range(5):
-        _problem(
+        problem_of(
             client.post("/queries/shared-experts", content=big, headers={"content-type": "application/json"}),
             413,
         )
@@ -51,7 +37,7 @@ def test_huge_string_bodies_are_refused_before_parsing(client: httpx.Client) -> 
             yield b"v" * 65536
         yield b'"}'
 
-    _problem(
+    problem_of(
         client.post(
             "/queries/shared-experts", content=chunks(), headers={"content-type": "application/json"}
         ),
@@ -70,25 +56,25 @@ def test_long_strings_in_small_bodies_are_400_naming_the_field(client: httpx.Cli
         ("practices", "kind"),
         ("industry-clusters", "industry"),
     ):
-        body = _problem(client.post(f"/queries/{route}", json={field: "v" * 5000}), 400)
+        body = problem_of(client.post(f"/queries/{route}", json={field: "v" * 5000}), 400)
         assert body["errors"][0]["field"] == field  # type: ignore[index]
 
 
 def test_many_unknown_keys_give_a_bounded_error_list(client: httpx.Client) -> None:
     body = {f"k{i}": 1 for i in range(5000)}
     resp = client.post("/queries/overview", json=body)
-    problem = _problem(resp, 400)
+    problem = problem_of(resp, 400)
     assert len(problem["errors"]) <= 21 and len(resp.content) < 10_000  # type: ignore[arg-type]
 
 
 def test_lone_surrogates_are_400(client: httpx.Client) -> None:
     raw = '{"village": "x\\ud800y"}'
-    body = _problem(
+    body = problem_of(
         client.post("/queries/shared-experts", content=raw, headers={"content-type": "application/json"}), 400
     )
     assert body["errors"][0]["field"] == "village"  # type: ignore[index]
     raw = '{"q": "\\udfff"}'
-    _problem(client.post("/queries/search", content=raw, headers={"content-type": "application/json"}), 400)
+    problem_of(client.post("/queries/search", content=raw, headers={"content-type": "application/json"}), 400)
 
 
 @pytest.mark.parametrize("offset", [2**31 - 1, 2**31, 2**32, 4294967296 + 1, 2**63, 2**64, 10**30])
@@ -98,9 +84,9 @@ def test_offsets_past_the_bound_are_400(client: httpx.Client, offset: int) -> No
         ("/queries/practices", {"offset": offset}),
         (f"/entities/{QINXI}", {"offset": offset}),
     ):
-        body = _problem(client.get(url, params=params), 400)
+        body = problem_of(client.get(url, params=params), 400)
         assert body["errors"][0]["field"] == "offset"  # type: ignore[index]
-    _problem(client.post("/queries/practices", json={"offset": offset}), 400)
+    problem_of(client.post("/queries/practices", json={"offset": offset}), 400)
 
 
 def test_largest_offset_is_an_empty_page(client: httpx.Client) -> None:
@@ -109,11 +95,11 @@ def test_largest_offset_is_an_empty_page(client: httpx.Client) -> None:
 
 
 def test_malformed_json_and_wrong_content_type_are_named(client: httpx.Client) -> None:
-    body = _problem(
+    body = problem_of(
         client.post("/queries/overview", content=b'{"a": ', headers={"content-type": "application/json"}), 400
     )
     assert body["errors"][0]["field"] == "(body)" and "malformed JSON" in str(body["detail"])  # type: ignore[index]
-    body = _problem(
+    body = problem_of(
         client.post(
             "/queries/overview", content=b"a=1", headers={"content-type": "application/x-www-form-urlencoded"}
         ),
@@ -125,16 +111,16 @@ def test_malformed_json_and_wrong_content_type_are_named(client: httpx.Client) -
 
 def test_405_lists_every_method_of_the_path(client: httpx.Client) -> None:
     resp = client.request("OPTIONS", "/queries/overview")
-    _problem(resp, 405)
+    problem_of(resp, 405)
     assert set(resp.headers["allow"].replace(" ", "").split(",")) >= {"GET", "POST"}
     resp = client.delete("/search")
-    _problem(resp, 405)
+    problem_of(resp, 405)
     assert "GET" in resp.headers["allow"] and "POST" not in resp.headers["allow"]
 
 
 def test_no_redirects(client: httpx.Client) -> None:
     resp = client.get("/search/", params={"q": "x"}, headers={"host": "evil.example"})
-    _problem(resp, 404)
+    problem_of(resp, 404)
     assert "location" not in resp.headers
     resp = client.get("/entities/village%2Ffujian.zhouning.lidun.qinxi")
     assert resp.status_code == 404 and "location" not in resp.headers
@@ -142,7 +128,7 @@ def test_no_redirects(client: httpx.Client) -> None:
     assert resp.status_code == 404 and "location" not in resp.headers
 
 
-def test_malformed_http_is_a_problem(api_url: str) -> None:
+def test_malformed_http_is_aproblem_of(api_url: str) -> None:
     parts = urlsplit(api_url)
     for raw in (
         b"GET /health HTTP/1.1\r\nHost: x\r\nBad Header Line\r\n\r\n",
