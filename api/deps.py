@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import AsyncIterator
 from typing import Annotated
 
-import neo4j
 from fastapi import Depends, Request, Security
 from fastapi.security import APIKeyHeader
-from neo4j import AsyncDriver, AsyncSession
 
 from api.graph import GraphHandle
 from api.problems import BadRequest
@@ -30,24 +27,6 @@ def get_graph(request: Request) -> GraphHandle:
 
 
 GraphDep = Annotated[GraphHandle, Depends(get_graph)]
-
-
-async def get_driver(graph: GraphDep) -> AsyncDriver:
-    return await graph.current()
-
-
-DriverDep = Annotated[AsyncDriver, Depends(get_driver)]
-
-
-async def get_session(driver: DriverDep, settings: SettingsDep) -> AsyncIterator[AsyncSession]:
-    """One read session for a route that runs its own queries (bounded by the request deadline)."""
-    async with driver.session(
-        database=settings.neo4j_database, default_access_mode=neo4j.READ_ACCESS
-    ) as session:
-        yield session
-
-
-SessionDep = Annotated[AsyncSession, Depends(get_session)]
 
 api_key_header = APIKeyHeader(
     name="X-API-Key", auto_error=False, description="one of the keys in RURALKG_API_KEYS"

@@ -19,7 +19,8 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
 from api import problems
-from api.deps import ReadAccess, SessionDep, SettingsDep
+from api.deps import GraphDep, ReadAccess
+from api.graph import answer as run_entry
 from api.views import graphs
 from api.views.network import (
     LABEL_STYLES,
@@ -34,7 +35,7 @@ from api.views.network import (
     style_of,
     templates,
 )
-from queries import get_entry, run_async
+from queries import get_entry
 from queries.catalog import Params
 from queries.explore import NEIGHBORHOOD_ENTRY, PATH, NeighborhoodParams, PathParams
 from queries.models import Labels, RelTypes
@@ -242,8 +243,7 @@ async def entity_view(
     entity_id: EntityId,
     query: Annotated[EntityViewQuery, Query()],
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    graph: GraphDep,
 ) -> HTMLResponse:
     params = NeighborhoodParams(
         id=entity_id,
@@ -252,7 +252,7 @@ async def entity_view(
         types=query.types,
         limit=max(1, query.limit - 1),  # the view's cap counts the centre too
     )
-    answer = await run_async(session, settings, NEIGHBORHOOD_ENTRY, params)
+    answer = await run_entry(graph, NEIGHBORHOOD_ENTRY, params)
     style = style_of(answer.center.label)
     return await _network_page(
         request,
@@ -277,11 +277,10 @@ async def alliance_view(
     alliance_id: EntityId,
     query: Annotated[ViewQuery, Query()],
     request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
+    graph: GraphDep,
 ) -> HTMLResponse:
     entry = get_entry("alliance-tree")
-    tree = await run_async(session, settings, entry, entry.params(id=alliance_id))
+    tree = await run_entry(graph, entry, entry.params(id=alliance_id))
     return await _network_page(
         request,
         view="alliance",
@@ -297,7 +296,7 @@ async def alliance_view(
 
 @router.get("/view/paths", responses=PAGE_RESPONSES, summary="The shortest connections between two entities")
 async def paths_view(
-    query: Annotated[PathViewQuery, Query()], request: Request, session: SessionDep, settings: SettingsDep
+    query: Annotated[PathViewQuery, Query()], request: Request, graph: GraphDep
 ) -> HTMLResponse:
     params = PathParams(
         source=query.source,
@@ -306,7 +305,7 @@ async def paths_view(
         types=query.types,
         limit=query.paths,
     )
-    answer = await run_async(session, settings, PATH, params)
+    answer = await run_entry(graph, PATH, params)
     found = len(answer.paths)
     return await _network_page(
         request,
@@ -345,15 +344,14 @@ def _add_query_view(name: str, to_graph: Callable[[Any], graphs.Graph], title: s
     async def view(
         query: Annotated[model, Query()],  # type: ignore[valid-type]
         request: Request,
-        session: SessionDep,
-        settings: SettingsDep,
+        graph: GraphDep,
     ) -> HTMLResponse:
         asked: ViewQuery = query
         given = asked.model_dump(exclude=set(ViewQuery.model_fields), exclude_none=True)
         params = entry.params.model_validate(
             given | ({"limit": 500} if "limit" in entry.params.model_fields else {})
         )
-        answer = await run_async(session, settings, entry, params)
+        answer = await run_entry(graph, entry, params)
         entry_state = params.model_dump(mode="json", exclude_defaults=True)
         entry_state.pop("limit", None)
         return await _network_page(
