@@ -138,15 +138,21 @@ async def _validated(model: Any, data: Any) -> Any:
     return await asyncio.to_thread(model.model_validate, data)
 
 
-def _json_integers(entry: Entry[Any, Any], data: dict[str, Any]) -> dict[str, Any]:
+def _integer_fields(schema: dict[str, Any]) -> frozenset[str]:
+    """The parameters a JSON schema types as integers (alone or in an anyOf)."""
+    return frozenset(
+        key
+        for key, spec in schema.get("properties", {}).items()
+        if "integer" in {spec.get("type")} | {s.get("type") for s in spec.get("anyOf", [])}
+    )
+
+
+def _json_integers(integers: frozenset[str], data: dict[str, Any]) -> dict[str, Any]:
     """A JSON body's integers as its schema means them: 5 and 5.0 are integers, "5" and false
     are not (pydantic's lax mode, right for query strings, would take both)."""
-    fields = entry.params.model_json_schema().get("properties", {})
     out = dict(data)
     for key, value in data.items():
-        spec = fields.get(key, {})
-        types = {spec.get("type")} | {s.get("type") for s in spec.get("anyOf", [])}
-        if "integer" not in types or value is None:
+        if key not in integers or value is None:
             continue
         if isinstance(value, bool | str):
             raise BadRequest(
@@ -166,6 +172,8 @@ def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
     body_schema = entry.params.model_json_schema(ref_template="#/components/schemas/{model}")
     app.state.openapi_components.update(body_schema.pop("$defs", {}))
     body_required = bool(body_schema.get("required"))
+    # Computed once per entry, not per request.
+    integers = _integer_fields(body_schema)
 
     async def run_get(params: Any, graph: GraphDep) -> Any:
         return await answer(graph, entry, params)
@@ -188,7 +196,7 @@ def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
                 "(body): must be a JSON object of parameters",
                 errors=[{"field": "(body)", "message": "must be a JSON object of parameters"}],
             )
-        return await answer(graph, entry, await _validated(entry.params, _json_integers(entry, data)))
+        return await answer(graph, entry, await _validated(entry.params, _json_integers(integers, data)))
 
     # The parameter model is only known here, so the annotation is set, not written.
     run_get.__annotations__["params"] = Annotated[entry.params, Query()]

@@ -223,3 +223,15 @@ def test_slow_queries_are_logged_with_entry_and_duration(
         assert c.get("/queries/overview").status_code == 200
     slow = [r for r in caplog.records if getattr(r, "entry", None) == "overview"]
     assert slow and slow[0].ms >= 0 and "slow query overview" in slow[0].getMessage()  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("limit", ["5", False, 5.5])
+def test_json_body_integers_are_integers(client: httpx.Client, limit: object) -> None:
+    """A JSON body is strict: "5" and false are not integers (a query string's "5" is)."""
+    body = problem_of(client.post("/queries/shared-experts", json={"limit": limit}), 400)
+    assert body["errors"][0]["field"] == "limit"  # type: ignore[index]
+
+
+def test_json_body_integral_float_is_an_integer(client: httpx.Client) -> None:
+    assert client.post("/queries/shared-experts", json={"limit": 5.0}).status_code == 200
+    assert client.get("/queries/shared-experts", params={"limit": "5"}).status_code == 200
