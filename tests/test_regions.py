@@ -427,40 +427,6 @@ def test_search_finds_divisions_by_name_pinyin_and_code(client: httpx.Client) ->
     assert taiping["items"][0]["path"] == ["贵州省", "铜仁市", "江口县"]
 
 
-def test_a_place_that_resolves_later_takes_over_its_division(
-    driver: Driver, settings: Settings, tmp_path: Path
-) -> None:
-    """Divisions loaded before the article that names a village: loading it keeps one node."""
-    only_reference = tmp_path / "data"
-    (only_reference / "reference").mkdir(parents=True)
-    (only_reference / "reference" / "regions.yaml").write_text(
-        (REPO / "data" / "reference" / "regions.yaml").read_text(encoding="utf-8"), encoding="utf-8"
-    )
-    early = settings.model_copy(update={"cases_dir": only_reference})
-    driver.execute_query("MATCH (n) DETACH DELETE n", database_=settings.neo4j_database)
-    load(driver, early, collect_facts(early))
-    load_regions(driver, early, resolve_cases(curated_cases(early)), within=["350925"])
-    qinxi_code = "350925104209"
-    assert count(driver, settings, "MATCH (n:Entity {id: 'village:cn.350925104209'}) RETURN count(n)") == 1
-
-    load(driver, settings, collect_facts(settings))  # the articles: 芹溪村 resolves now
-    rows = driver.execute_query(
-        "MATCH (n:Entity {code: $code}) RETURN n.id AS id, [(n)-[:LOCATED_IN]->(t) | t.id] AS up",
-        code=qinxi_code,
-        database_=settings.neo4j_database,
-    ).records
-    assert [(r["id"], r["up"]) for r in rows] == [
-        ("village:fujian.zhouning.lidun.qinxi", ["township:fujian.zhouning.lidun"])
-    ]
-    assert (
-        count(driver, settings, "MATCH (n:Village) WHERE n.code STARTS WITH '350925' RETURN count(n)") == 147
-    )
-
-
-def test_cli_regions_load_refuses_a_bad_code_before_connecting() -> None:
-    assert cli(["regions", "load", "--within", "x35"]) == 1
-
-
 # -- search when a key is broad ---------------------------------------------------------------
 # The entry ranks every match of a key up to SEARCH_CAP; a key with more lists only its
 # provinces, cities and counties. With the cap lowered to 30, the five counties' slices make
@@ -553,3 +519,37 @@ def test_search_broad_cases_cover_both_kinds() -> None:
     codes = list(OFFICIAL)
     assert sum(c.startswith("3509") for c in codes) > 30
     assert 0 < sum(c.startswith("350925") for c in codes) <= 200
+
+
+def test_a_place_that_resolves_later_takes_over_its_division(
+    driver: Driver, settings: Settings, tmp_path: Path
+) -> None:
+    """Divisions loaded before the article that names a village: loading it keeps one node."""
+    only_reference = tmp_path / "data"
+    (only_reference / "reference").mkdir(parents=True)
+    (only_reference / "reference" / "regions.yaml").write_text(
+        (REPO / "data" / "reference" / "regions.yaml").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    early = settings.model_copy(update={"cases_dir": only_reference})
+    driver.execute_query("MATCH (n) DETACH DELETE n", database_=settings.neo4j_database)
+    load(driver, early, collect_facts(early))
+    load_regions(driver, early, resolve_cases(curated_cases(early)), within=["350925"])
+    qinxi_code = "350925104209"
+    assert count(driver, settings, "MATCH (n:Entity {id: 'village:cn.350925104209'}) RETURN count(n)") == 1
+
+    load(driver, settings, collect_facts(settings))  # the articles: 芹溪村 resolves now
+    rows = driver.execute_query(
+        "MATCH (n:Entity {code: $code}) RETURN n.id AS id, [(n)-[:LOCATED_IN]->(t) | t.id] AS up",
+        code=qinxi_code,
+        database_=settings.neo4j_database,
+    ).records
+    assert [(r["id"], r["up"]) for r in rows] == [
+        ("village:fujian.zhouning.lidun.qinxi", ["township:fujian.zhouning.lidun"])
+    ]
+    assert (
+        count(driver, settings, "MATCH (n:Village) WHERE n.code STARTS WITH '350925' RETURN count(n)") == 147
+    )
+
+
+def test_cli_regions_load_refuses_a_bad_code_before_connecting() -> None:
+    assert cli(["regions", "load", "--within", "x35"]) == 1
