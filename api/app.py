@@ -41,10 +41,9 @@ from queries.explore import (
     PathParams,
     Paths,
     RelationshipPage,
-    SearchHit,
+    SearchPage,
     SearchParams,
 )
-from queries.models import Page
 from queries.regions import REGION, REGION_COVERAGE, CoverageParams, Region, RegionCoverage, RegionParams
 
 VERSION = "0.1.0"
@@ -233,7 +232,7 @@ def _routes(app: FastAPI) -> None:
     @app.get(
         "/search",
         tags=["explore"],
-        response_model=Page[SearchHit],
+        response_model=SearchPage,
         summary=SEARCH.summary_en,
         dependencies=[ReadAccess],
     )

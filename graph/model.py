@@ -124,9 +124,15 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
+SYNTHETIC = "synthetic"
+"""The kind of source `ruralkg synth` makes."""
+
+
 class SourceRecord(_Strict):
     id: str
-    kind: Literal["article", "reference"] = "article"
+    # synthetic: made by `ruralkg synth` for scale; searched like the official divisions, by
+    # the start of a name only (loaders.writer)
+    kind: Literal["article", "reference", "synthetic"] = "article"
     file: str | None = Field(None, description="the captured article in shared/sources/")
     title: str = Field(min_length=2)
     publisher: str = Field(min_length=2)

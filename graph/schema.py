@@ -34,11 +34,20 @@ def schema_statements() -> list[str]:
 # finds divisions by prefix of these keys through range indexes both servers use the same way;
 # `search_scope` ('curated', set by the case-file loader) picks the few nodes search scans
 # with CONTAINS out of the country's.
+# A search too broad to rank every match lists the provinces, cities and counties it matches,
+# through indexes of their own (queries.explore).
+BROAD_LABELS = ("Province", "City", "County")
+SEARCH_KEYS = ("key_name", "key_pinyin", "key_initials", "code")
 GAZETTEER_STATEMENTS = [
     f"CREATE CONSTRAINT entity_code_unique IF NOT EXISTS FOR (n:{ENTITY_LABEL}) REQUIRE n.code IS UNIQUE",
     *(
         f"CREATE INDEX entity_{key} IF NOT EXISTS FOR (n:{ENTITY_LABEL}) ON (n.{key})"
         for key in ("key_name", "key_pinyin", "key_initials", "search_scope")
+    ),
+    *(
+        f"CREATE INDEX {_snake(label)}_{key} IF NOT EXISTS FOR (n:{label}) ON (n.{key})"
+        for label in BROAD_LABELS
+        for key in SEARCH_KEYS
     ),
 ]
 

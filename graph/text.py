@@ -47,6 +47,12 @@ def initials(text: str) -> str:
     return "".join(lazy_pinyin(to_simplified(text), style=Style.FIRST_LETTER)).lower()
 
 
+def name_keys(name: str) -> dict[str, str]:
+    """The keys search finds a name by its start with (range indexes): the folded name, its
+    pinyin and its initials."""
+    return {"key_name": fold(name), "key_pinyin": fold(pinyin(name)), "key_initials": fold(initials(name))}
+
+
 def search_key(names: Iterable[str]) -> str:
     """One string to CONTAINS-match against: folded names, their pinyin and initials."""
     parts: list[str] = []

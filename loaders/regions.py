@@ -25,7 +25,7 @@ from graph.connection import session
 from graph.divisions import full_code
 from graph.schema import apply_schema
 from graph.settings import Settings
-from graph.text import fold, initials, pinyin, search_key
+from graph.text import name_keys, pinyin, search_key
 from loaders.casefile import CaseFile
 from loaders.gazetteer import (
     SOURCE_ID,
@@ -147,9 +147,7 @@ def division_row(d: Division, ids: dict[str, str]) -> dict[str, Any]:
         "division": _division_kind(d),
         "search": search_key([d.name, short, d.code]),
         "pinyin": pinyin(d.name),
-        "key_name": fold(d.name),
-        "key_pinyin": fold(pinyin(d.name)),
-        "key_initials": fold(initials(d.name)),
+        **name_keys(d.name),
         "parent": (ids.get(d.parent) or Division(d.parent, "").id) if d.parent else None,
         # the official row itself: its code names its parent
         "evidence": f"{d.name}({d.code})",

@@ -35,6 +35,7 @@ import yaml
 from neo4j import Driver
 
 from graph import model
+from graph.model import SYNTHETIC
 from graph.schema import apply_schema
 from graph.settings import Settings
 from graph.vocabulary import SHARED_ENTITIES
@@ -358,7 +359,7 @@ def generate(spec: SynthSpec, county: County) -> dict[str, Any]:
     return {
         "source": {
             "id": spec.source_id(ccode),
-            "kind": "reference",
+            "kind": SYNTHETIC,
             "title": f"合成数据:{county.name}(种子 {spec.seed})",
             "publisher": "ruralkg synth",
         },

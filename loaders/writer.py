@@ -16,9 +16,9 @@ from neo4j import Driver, ManagedTransaction
 
 from graph.connection import session
 from graph.divisions import GAZETTEER_SOURCE_ID, short_code
-from graph.model import LABELS, RELATIONSHIP_TYPES
+from graph.model import LABELS, RELATIONSHIP_TYPES, SYNTHETIC
 from graph.settings import Settings
-from graph.text import pinyin, search_key
+from graph.text import name_keys, pinyin, search_key
 from loaders.facts import RELATION_PROPS, SourceFacts, SourcePlan, plan
 
 # Properties the loader derives from all sources together; not stated by any one file.
@@ -103,13 +103,20 @@ UNWIND $ids AS id
 MATCH (n:Entity {id: id})
 OPTIONAL MATCH (s:Source)-[m:MENTIONS]->(n)
 RETURN n.id AS id, n.name AS name, n.official_name AS official_name, n.code AS code,
-       collect([s.id, m.aliases]) AS mentions
+       CASE WHEN n:Source THEN n.kind END AS source_kind,
+       collect([s.id, m.aliases, s.kind]) AS mentions
 """
+# Search (queries.explore) finds every entity by the start of its name, pinyin or initials
+# (`key_*`; a place resolved to a division keeps its official name's), and the entities of the
+# curated sources (`search_scope`) also anywhere in any of their names: a synthetic source's
+# millions of entities stay out of that scan.
 SET_DERIVED = """
 UNWIND $rows AS row
 MATCH (n:Entity {id: row.id})
 SET n.aliases = row.aliases, n.sources = row.sources, n.search = row.search, n.pinyin = row.pinyin,
-    n.search_scope = 'curated'
+    n.search_scope = row.scope, n.key_name = coalesce(row.key_name, n.key_name),
+    n.key_pinyin = coalesce(row.key_pinyin, n.key_pinyin),
+    n.key_initials = coalesce(row.key_initials, n.key_initials)
 """
 # Curated sources only: a dataset (the official division list) is not synced from a file.
 LIST_SOURCES = "MATCH (s:Source) WHERE coalesce(s.kind, '') <> 'dataset' RETURN s.id AS id ORDER BY id"
@@ -205,10 +212,12 @@ class SourceWriter:
             for rec in tx.run(READ_NAMES, ids=list(chunk)):
                 mentions = sorted((m for m in rec["mentions"] if m[0] is not None), key=lambda m: m[0])
                 aliases = list(
-                    dict.fromkeys(a for _, names in mentions for a in names or () if a != rec["name"])
+                    dict.fromkeys(a for _, names, _ in mentions for a in names or () if a != rec["name"])
                 )
                 official = [rec["official_name"], short_code(rec["code"])] if rec["code"] else []
                 sources = [m[0] for m in mentions] + ([GAZETTEER_SOURCE_ID] if rec["code"] else [])
+                kinds = {m[2] for m in mentions} | ({rec["source_kind"]} if rec["source_kind"] else set())
+                keys = {} if rec["code"] else name_keys(rec["name"])
                 rows.append(
                     {
                         "id": rec["id"],
@@ -216,6 +225,10 @@ class SourceWriter:
                         "sources": sorted(sources),
                         "search": search_key([rec["name"], *aliases, *official]),
                         "pinyin": pinyin(rec["name"]),
+                        "scope": None if kinds == {SYNTHETIC} else "curated",
+                        "key_name": keys.get("key_name"),
+                        "key_pinyin": keys.get("key_pinyin"),
+                        "key_initials": keys.get("key_initials"),
                     }
                 )
         self._run_batches(tx, SET_DERIVED, rows)

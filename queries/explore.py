@@ -7,8 +7,9 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from graph.model import ENTITY_LABEL
+from graph.schema import BROAD_LABELS
 from graph.text import HIDDEN_PROPS, SEARCH_SEPARATOR, fold
-from queries.catalog import Entry, NotFound, Params, Rows, fixed, register
+from queries.catalog import Entry, FollowUp, NotFound, Params, Rows, fixed, register
 from queries.models import (
     DOMAIN_TYPES,
     Edge,
@@ -28,6 +29,11 @@ from queries.models import (
 )
 
 # -- search -----------------------------------------------------------------------------------
+
+
+SEARCH_CAP = 500
+"""Matches of one key ranked exactly; a key that more entities match makes the query broad.
+Ranking 1,000 matches (和平, 994 names) cost about 8 ms of the server's time, 500 about 4."""
 
 
 class SearchParams(Paged):
@@ -56,63 +62,146 @@ class SearchHit(Ref):
     )
 
 
+class SearchPage(Page[SearchHit]):
+    total_exact: bool = Field(
+        True, description=f"false: `total` is a lower bound (a key matched more than {SEARCH_CAP:,})"
+    )
+    broad: bool = Field(
+        False,
+        description=(
+            f"true: a key (name, pinyin, initials or code) matched more than {SEARCH_CAP:,} entities; "
+            "of those only the provinces, cities and counties are listed. Type more to reach the rest"
+        ),
+    )
+
+
 # rank -> how the query matched: the name exactly; another name, a pinyin reading or the
 # initials exactly; the start of one of them; anywhere.
 _RANKS = ("name", "exact", "prefix", "prefix", "partial")
 _REGION_RANK = {"Province": 0, "City": 1, "County": 2, "Township": 3, "Village": 4}
-# Candidates come from separate statements, one index each, answered the same way on both
-# servers: the curated entities (`search_scope`, indexed) by any part of their search key, and
-# every node, the 665,000 official divisions included, by the start of its official name,
-# pinyin, initials or code (range indexes). Each is a statement of its own because the local
-# server uses an index only for a statement's leading MATCH: the same branches as a
-# CALL { ... UNION ... } took 2-6 s there, a MENTIONS walk from the sources 640 ms, and a
-# CONTAINS over every node 300 ms and more. A node's order (rank, name length, id) does not
-# depend on the branch that found it, so the page is within the union of each branch's first
-# offset + limit; the total counts the distinct ids all branches found.
-_BRANCHES = {
-    "curated": "n.search_scope = 'curated' AND n.search CONTAINS $q",
-    "name": "n.key_name STARTS WITH $q",
-    "pinyin": "n.key_pinyin STARTS WITH $q",
-    "initials": "n.key_initials STARTS WITH $q",
-    "code": "n.code STARTS WITH $q",
+# Each kind of key is one statement, answered through one index the same way on both servers
+# (the local server uses an index only for a statement's leading MATCH: the keys as
+# CALL { ... UNION ... } took 2-6 s there). The curated entities of the cases (`search_scope`)
+# match anywhere in any of their names; every entity (the 665,000 official divisions and bulk
+# data included) by the start of its name, pinyin, initials or division code. A key leaves out
+# what the keys before it found, so the counts add up to distinct entities. A key is read up
+# to SEARCH_CAP + 1 matches in the index's own order, which only decides whether it is broad:
+# a narrow key's matches are all ranked, so the order (rank, name length, id) never depends on
+# the server. Ranking the 50,000 names that start with "h" took 270 ms and their exact count
+# 800 ms on the national graph; a broad key instead lists its provinces, cities and counties
+# (label indexes), and the total becomes a lower bound. The keys return ids and sort keys
+# only; the page's hits are read in one last statement.
+_KEYS = {
+    "curated": "{v}.search_scope = 'curated' AND {v}.search CONTAINS $q",
+    "name": "{v}.key_name STARTS WITH $q",
+    "pinyin": "{v}.key_pinyin STARTS WITH $q",
+    "initials": "{v}.key_initials STARTS WITH $q",
+    "code": "{v}.code STARTS WITH $q",
 }
-SEARCH_MATCH = """
-MATCH (n:Entity) WHERE {where}
-WITH n WHERE n:{label}
-"""
-SEARCH_ROWS = """
-WITH n, CASE
-    WHEN n.search STARTS WITH $exact THEN 0
-    WHEN n.search CONTAINS $exact THEN 1
-    WHEN n.search STARTS WITH $prefix THEN 2
-    WHEN n.search CONTAINS $prefix THEN 3
-    ELSE 4 END AS rank
+# A key that matched is part of a search key, so the rank is 0-3 there, 4 only for curated
+# entities (a match inside a name).
+_RANK = """CASE WHEN n.search CONTAINS $exact
+    THEN CASE WHEN n.search STARTS WITH $exact THEN 0 ELSE 1 END
+    ELSE CASE WHEN n.search STARTS WITH $prefix THEN 2 WHEN n.search CONTAINS $prefix THEN 3 ELSE 4 END
+    END"""
+# One row per match kept, each with the key's `total` and `broad`; one row with no id when the
+# key keeps none (nulls sort last), so the counts always come back. Whether a key is broad is
+# decided before the earlier keys' matches are left out: a key whose first matches are all
+# left out ("h" by initials, after pinyin) would otherwise scan every match to fill the probe.
+SEARCH_KEY = """
+MATCH (n:{match}) WHERE {key}
+WITH n LIMIT $probe
+WITH collect(n) AS found
+WITH size(found) > $cap AS broad, found
+WITH broad, CASE WHEN broad THEN [] ELSE [x IN found WHERE {keep}] END AS kept
+UNWIND CASE WHEN size(kept) = 0 THEN [null] ELSE kept END AS n
+WITH broad, size(kept) AS total, n, CASE WHEN n IS NULL THEN null ELSE {rank} END AS rank
 ORDER BY rank, size(n.name), n.id
 LIMIT $end
-RETURN {ref}, n.aliases AS aliases, n.code AS code, rank,
-       [(n)-[:LOCATED_IN*1..6]->(r) | r {{.id, .name, label: {region_label}}}] AS regions
+RETURN broad, total, n.id AS id, rank, size(n.name) AS size
+"""
+SEARCH_REGION_LABEL = """
+MATCH (n:{match}) WHERE {key} AND {keep}
+WITH n, {rank} AS rank
+ORDER BY rank, size(n.name), n.id
+LIMIT $end
+RETURN n.id AS id, rank, size(n.name) AS size
+"""
+SEARCH_PAGE = f"""
+UNWIND $page AS id
+MATCH (n:Entity {{id: id}})
+RETURN {ref("n")} AS hit, n.aliases AS aliases, n.code AS code,
+       [(n)-[:LOCATED_IN*1..6]->(r) | r {{.id, .name, label: {label_of("r")}}}] AS regions
 """
 
 
-def _branches(q: str) -> list[str]:
-    """The branches that can match this (folded) query: a code is digits; pinyin and initials
-    are Latin letters; names and curated keys may hold anything."""
+def _keys(q: str) -> list[str]:
+    """The keys that can match this (folded) query: codes are digits; pinyin and initials Latin
+    letters; curated names and official names anything."""
     if q.isdigit():
         return ["curated", "code"]
     if q.isascii():
-        return ["curated", "name", "pinyin", "initials"]
+        # one letter starts a name's initials exactly when it starts its pinyin
+        return ["curated", "name", "pinyin"] + (["initials"] if len(q) > 1 else [])
     return ["curated", "name"]
 
 
+def _earlier(keys: list[str], key: str, v: str) -> list[str]:
+    """Conditions that leave out what the keys before this one match."""
+    return [f"NOT coalesce({_KEYS[k].format(v=v)}, false)" for k in keys[: keys.index(key)]]
+
+
 def _search_cypher(p: SearchParams) -> dict[str, str]:
-    statements = {}
-    for branch in _branches(fold(p.q)):
-        body = SEARCH_MATCH.format(where=_BRANCHES[branch], label=p.label or ENTITY_LABEL)
-        statements[f"{branch}_ids"] = body + "RETURN n.id AS id"
-        statements[f"{branch}_rows"] = body + SEARCH_ROWS.format(
-            ref=ref("n") + " AS hit", region_label=label_of("r")
+    # The small region labels have indexes of their own; any other label is kept from the
+    # key's matches, so a label that few of them carry cannot make the scan long.
+    own_index = p.label in BROAD_LABELS
+    match = p.label if own_index else ENTITY_LABEL
+    label = [f"x:{p.label}"] if p.label and not own_index else []
+    keys = _keys(fold(p.q))
+    return {
+        key: SEARCH_KEY.format(
+            match=match,
+            key=_KEYS[key].format(v="n"),
+            keep=" AND ".join(["true", *_earlier(keys, key, "x"), *label]),
+            rank=_RANK,
         )
-    return statements
+        for key in keys
+    }
+
+
+def _broad(p: SearchParams, rows: Rows) -> list[str]:
+    return [k for k in _keys(fold(p.q)) if rows[k] and rows[k][0]["broad"]]
+
+
+def _ranked(p: SearchParams, rows: Rows) -> list[dict[str, Any]]:
+    """Every listed match, best first (the keys' matches are distinct)."""
+    found = [r for rs in rows.values() for r in rs if r.get("id") and "rank" in r]
+    return sorted(found, key=lambda r: (r["rank"], r["size"], r["id"]))
+
+
+def _search_then(p: SearchParams, rows: Rows) -> FollowUp:
+    """Step 2, for each broad key (only without a label: a region label of its own is never
+    broad, any other leaves the regions out): its matches among the provinces, cities and
+    counties, one part per label for its index. Step 3: the page's hits."""
+    keys = _keys(fold(p.q))
+    regions = {
+        f"{key}.regions": "UNION ALL".join(
+            SEARCH_REGION_LABEL.format(
+                match=label,
+                key=_KEYS[key].format(v="n"),
+                keep=" AND ".join(["true", *_earlier(keys, key, "n")]),
+                rank=_RANK,
+            )
+            for label in BROAD_LABELS
+        )
+        for key in (_broad(p, rows) if p.label is None else [])
+    }
+    if regions.keys() - rows.keys():
+        return regions, {}
+    if "page" in rows:
+        return {}, {}
+    page_ids = [r["id"] for r in _ranked(p, rows)[p.offset : p.offset + p.limit]]
+    return {"page": SEARCH_PAGE}, {"page": page_ids}
 
 
 def region_path(regions: list[dict[str, Any]]) -> list[str]:
@@ -121,21 +210,29 @@ def region_path(regions: list[dict[str, Any]]) -> list[str]:
     return [r["name"] for r in sorted(unique.values(), key=lambda r: (_REGION_RANK[r["label"]], r["id"]))]
 
 
-def _search_shape(p: SearchParams, rows: Rows) -> Page[SearchHit]:
-    found = {r["id"] for name, rs in rows.items() if name.endswith("_ids") for r in rs}
-    best = {r["hit"]["id"]: r for name, rs in rows.items() if name.endswith("_rows") for r in rs}
-    ordered = sorted(best.values(), key=lambda r: (r["rank"], len(r["hit"]["name"]), r["hit"]["id"]))
+def _search_shape(p: SearchParams, rows: Rows) -> SearchPage:
+    broad = _broad(p, rows)
+    total = sum(rows[k][0]["total"] for k in _keys(fold(p.q)) if rows[k] and k not in broad)
+    ranked = {r["id"]: r for r in _ranked(p, rows)[p.offset : p.offset + p.limit]}
+    hits = sorted(rows["page"], key=lambda r: list(ranked).index(r["hit"]["id"]))
     items = [
         SearchHit(
             **r["hit"],
             aliases=r["aliases"] or [],
-            match=_RANKS[r["rank"]],
+            match=_RANKS[ranked[r["hit"]["id"]]["rank"]],
             code=r["code"],
             path=region_path(r["regions"]),
         )
-        for r in ordered[p.offset : p.offset + p.limit]
+        for r in hits
     ]
-    return page(p, [{"total": len(found)}], items)
+    return SearchPage(
+        total=total + SEARCH_CAP * len(broad) if p.label is None else total,
+        total_exact=not broad,
+        broad=bool(broad),
+        limit=p.limit,
+        offset=p.offset,
+        items=items,
+    )
 
 
 def _search_bind(p: SearchParams) -> dict[str, Any]:
@@ -145,6 +242,8 @@ def _search_bind(p: SearchParams) -> dict[str, Any]:
         "exact": f"{SEARCH_SEPARATOR}{q}{SEARCH_SEPARATOR}",
         "prefix": f"{SEARCH_SEPARATOR}{q}",
         "end": p.offset + p.limit,
+        "probe": SEARCH_CAP + 1,
+        "cap": SEARCH_CAP,
     }
 
 
@@ -157,10 +256,11 @@ SEARCH = register(
             "or traditional, best matches first, each with the regions it lies in"
         ),
         params=SearchParams,
-        result=Page[SearchHit],
+        result=SearchPage,
         cypher=_search_cypher,
         bind=_search_bind,
         shape=_search_shape,
+        then=_search_then,
     )
 )
 

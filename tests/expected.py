@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from graph.text import SEARCH_SEPARATOR, fold, pinyin, search_key
+from queries.explore import SEARCH_CAP
 
 JSON = dict[str, Any]
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -741,7 +742,9 @@ def region_path(g: Graph, node_id: str) -> list[str]:
 
 
 def search(g: Graph, q: str, *, label: str | None = None, limit: int = 20, offset: int = 0) -> JSON:
-    return page(search_hits(g, q, label=label), limit, offset)
+    """No key of a graph this small can match more than the cap, so the answer is exact."""
+    assert len(g.nodes) <= SEARCH_CAP, "the model ranks every match: no key may be broad"
+    return {**page(search_hits(g, q, label=label), limit, offset), "total_exact": True, "broad": False}
 
 
 # -- entity -----------------------------------------------------------------------------------

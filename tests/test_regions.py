@@ -22,7 +22,9 @@ import pytest
 from neo4j import Driver
 
 from api.cli import main as cli
+from graph.connection import session
 from graph.settings import Settings
+from graph.text import fold
 from loaders import divisions_build
 from loaders.gazetteer import (
     DIVISIONS_FILE,
@@ -34,6 +36,7 @@ from loaders.gazetteer import (
 )
 from loaders.load import collect_facts, curated_cases, load
 from loaders.regions import load_regions, resolve_cases
+from queries import explore, run
 from tests import expected as x
 from tests.graphdump import snapshot
 
@@ -422,6 +425,100 @@ def test_search_finds_divisions_by_name_pinyin_and_code(client: httpx.Client) ->
     taiping = get(client, "/search", {"q": "太平镇"})
     assert taiping["items"][0]["code"] == "520621102000"
     assert taiping["items"][0]["path"] == ["贵州省", "铜仁市", "江口县"]
+
+
+# -- search when a key is broad ---------------------------------------------------------------
+# The entry ranks every match of a key up to SEARCH_CAP; a key with more lists only its
+# provinces, cities and counties. With the cap lowered to 30, the five counties' slices make
+# keys of both kinds; the answers are checked against the rule applied in plain Python to the
+# nodes' stored keys.
+
+REGION_LABELS = ("Province", "City", "County")
+BROAD_SEARCHES: list[dict[str, Any]] = [
+    {"q": "c"}, {"q": "sh"}, {"q": "3509"}, {"q": "350925"}, {"q": "1"}, {"q": "z"}, {"q": "zhou"},
+    {"q": "寒山"}, {"q": "lx"}, {"q": "周宁"}, {"q": "太平"}, {"q": "l", "offset": 1, "limit": 7},
+    {"q": "c", "label": "County"}, {"q": "c", "label": "Village"}, {"q": "d", "label": "Township"},
+    {"q": "3", "label": "City"}, {"q": "x", "limit": 100},
+]  # fmt: skip
+
+
+def _expected_search(nodes: list[dict[str, Any]], q: str, cap: int, label: str | None = None,
+                     limit: int = 20, offset: int = 0) -> dict[str, Any]:  # fmt: skip
+    f = fold(q)
+    if f.isdigit():
+        keys = ["curated", "code"]
+    elif f.isascii():
+        keys = ["curated", "name", "pinyin"] + (["initials"] if len(f) > 1 else [])
+    else:
+        keys = ["curated", "name"]
+
+    def matches(key: str, n: dict[str, Any]) -> bool:
+        if key == "curated":
+            return n["search_scope"] == "curated" and f in (n["search"] or "")
+        return (n[{"name": "key_name", "pinyin": "key_pinyin", "initials": "key_initials"}.get(key, key)]
+                or "\0").startswith(f)  # fmt: skip
+
+    own = label in REGION_LABELS
+    total, broad, listed = 0, False, []
+    for i, key in enumerate(keys):
+        found = [n for n in nodes if matches(key, n) and (not own or n["label"] == label)]
+        new = [n for n in found if not any(matches(k, n) for k in keys[:i])]
+        if len(found) > cap:
+            broad = True
+            total += cap if label is None else 0
+            listed += [n for n in new if label is None and n["label"] in REGION_LABELS]
+        else:
+            kept = [n for n in new if label is None or n["label"] == label]
+            total += len(kept)
+            listed += kept
+
+    def rank(n: dict[str, Any]) -> int:
+        s = n["search"]
+        return next(r for r, hit in enumerate((s.startswith(f"|{f}|"), f"|{f}|" in s, s.startswith(f"|{f}"),
+                                               f"|{f}" in s, True)) if hit)  # fmt: skip
+
+    ordered = sorted(listed, key=lambda n: (rank(n), len(n["name"]), n["id"]))
+    return {
+        "total": total,
+        "total_exact": not broad,
+        "broad": broad,
+        "items": [(n["id"], ("name", "exact", "prefix", "prefix", "partial")[rank(n)])
+                  for n in ordered[offset : offset + limit]],
+    }  # fmt: skip
+
+
+@pytest.mark.parametrize("params", BROAD_SEARCHES, ids=str)
+def test_search_ranks_narrow_keys_and_lists_regions_for_broad_ones(
+    gazetteer_graph: Driver, settings: Settings, params: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(explore, "SEARCH_CAP", 30)
+    nodes = [
+        r.data()
+        for r in gazetteer_graph.execute_query(
+            "MATCH (n:Entity) RETURN n.id AS id, [l IN labels(n) WHERE l <> 'Entity'][0] AS label, "
+            "n.name AS name, n.search AS search, n.search_scope AS search_scope, n.key_name AS key_name, "
+            "n.key_pinyin AS key_pinyin, n.key_initials AS key_initials, n.code AS code",
+            database_=settings.neo4j_database,
+        ).records
+    ]
+    want = _expected_search(nodes, cap=30, **params)
+    with session(gazetteer_graph, settings) as s:
+        got = run(s, settings, explore.SEARCH, explore.SearchParams(**params))
+    assert {
+        "total": got.total,
+        "total_exact": got.total_exact,
+        "broad": got.broad,
+        "items": [(h.id, h.match) for h in got.items],
+    } == want
+    # not vacuous: a case lists nothing only when its label leaves out a broad key's regions
+    assert want["items"] or (want["broad"] and params.get("label") not in (None, *REGION_LABELS))
+
+
+def test_search_broad_cases_cover_both_kinds() -> None:
+    """The cases above are not vacuous: some keys are broad at the lowered cap, some narrow."""
+    codes = list(OFFICIAL)
+    assert sum(c.startswith("3509") for c in codes) > 30
+    assert 0 < sum(c.startswith("350925") for c in codes) <= 200
 
 
 def test_a_place_that_resolves_later_takes_over_its_division(
