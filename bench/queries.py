@@ -28,7 +28,6 @@ from typing import Any
 import neo4j
 from neo4j import Driver
 
-from bench.clients import percentile
 from bench.run import busiest_province, commit, fmt_ms, latency, machine, pick_params, search_terms
 from graph.connection import open_driver, resolve_target, session
 from graph.settings import Settings, get_settings
@@ -76,7 +75,9 @@ def profiles(driver: Driver, settings: Settings, name: str, params: dict[str, An
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--scale", type=float, default=0.1, help="the overlay loaded (picks the province)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--province", help="region-coverage's division (default: as bench.run picks it)")
@@ -108,7 +109,8 @@ def main(argv: list[str] | None = None) -> int:
         say("| entry | parameters | p50 / p95 / p99 |")
         say("|---|---|---|")
         for name, p in params.items():
-            say(f"| {name} | {json.dumps(p, ensure_ascii=False)} | {fmt_ms(latency(driver, settings, name, p, args.repeats))} |")
+            figures = fmt_ms(latency(driver, settings, name, p, args.repeats))
+            say(f"| {name} | {json.dumps(p, ensure_ascii=False)} | {figures} |")
         if "search" in chosen:
             terms = search_terms(driver, settings)
             each = max(1, args.repeats // len(terms))
@@ -133,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.out:
         command = "python -m bench.queries " + " ".join(argv if argv is not None else sys.argv[1:])
         header = [
-            f"\n### {started:%Y-%m-%d %H:%M} UTC: catalog latency on a loaded graph (scale {args.scale:g}, seed {args.seed})",
+            f"\n### {started:%Y-%m-%d %H:%M} UTC: catalog latency on a loaded graph "
+            f"(scale {args.scale:g}, seed {args.seed})",
             "",
             f"- machine: {machine()}; the 2 cores are shared with other work, so read the ratios",
             f"- commit: {commit()}",
