@@ -46,6 +46,7 @@ from graph.settings import REPO_ROOT, Settings
 from loaders.casefile import validate_cases
 from loaders.facts import SourceFacts, facts_of
 from loaders.synthetic import (
+    Selection,
     SynthSpec,
     cases,
     facts_of_case,
@@ -191,6 +192,11 @@ def timed(work: Callable[[], Any]) -> tuple[float, Any]:
 
 
 # -- queries ------------------------------------------------------------------------------------
+
+
+def busiest_province(selection: Selection) -> str:
+    """The province with the most selected counties: region-coverage's division."""
+    return max(selection.counties, key=lambda c: sum(x[:2] == c[:2] for x in selection.counties))[:2]
 
 
 def pick_params(driver: Driver, settings: Settings, province: str) -> dict[str, dict[str, Any]]:
@@ -366,8 +372,7 @@ def bench(args: argparse.Namespace, data_dir: Path, out: Results) -> None:
         )
 
         # 4. warm query latency
-        province = max(selection.counties, key=lambda c: sum(x[:2] == c[:2] for x in selection.counties))[:2]
-        params = pick_params(driver, settings, province)
+        params = pick_params(driver, settings, busiest_province(selection))
         terms = search_terms(driver, settings)
         out.say(f"\nWarm latency through the driver, {args.repeats} runs each after 3 warm-ups (ms):\n")
         out.say("| entry | parameters | p50 / p95 / p99 |")

@@ -24,10 +24,12 @@ def _province_of(var: str) -> str:
 
 
 def _alliances_of(var: str) -> str:
-    """Alliances a village belongs to, directly or through a member branch based in it."""
+    """Alliances a village belongs to, directly or through a member branch based in it. Written
+    from the village: the local server expands a pattern from its first node, so
+    `(a:Alliance)-[...]->(v)` visits every alliance of the graph for each village."""
     return (
-        f"[(a:Alliance)-[:HAS_MEMBER]->({var}) | {ref('a')}]"
-        f" + [(a:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->({var}) | {ref('a')}]"
+        f"[({var})<-[:HAS_MEMBER]-(a:Alliance) | {ref('a')}]"
+        f" + [({var})<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-(a:Alliance) | {ref('a')}]"
     )
 
 
@@ -190,7 +192,7 @@ RETURN a {{.id, .name, .kind, label: 'Alliance',
     projects: [(b)-[:LEADS]->(p:Project) | {_project("p")}]}}],
   members: [(a)-[m:HAS_MEMBER]->(x) WHERE NOT x:Branch | {ref("x", kind="x.kind", role="m.role")}],
   projects: [(a)-[:HAS_PROJECT|LEADS]->(p:Project) | {_project("p")}],
-  people: [(h:Person)-[r:HOLDS_POST]->(a) | {ref("h", role="r.role")}]
+  people: [(a)<-[r:HOLDS_POST]-(h:Person) | {ref("h", role="r.role")}]
 }} AS tree
 """
 
@@ -287,32 +289,35 @@ class VillageProfile(Ref):
 def _posts_via(path: str, via: str) -> str:
     """People holding a post in what `path` reaches from the village (its branches, alliances)."""
     person = ref("h", tie="type(t)", role="t.role", via=ref(via))
-    return f"[{path} | [(h:Person)-[t:HOLDS_POST]->({via}) | {person}]]"
+    return f"[{path} | [({via})<-[t:HOLDS_POST]-(h:Person) | {person}]]"
 
 
 _REGION_ORDER = {"Village": 0, "Township": 1, "County": 2, "City": 3, "Province": 4}
+# Every pattern starts at the village: the local server expands a pattern comprehension from
+# its first node, and `[(b:Branch)-[:BASED_IN]->(v) | ...]` and its like (people, enterprises,
+# sources) scanned every branch, person ... of the graph: 1.6 s of a 1.6 s profile at scale 0.1.
 VILLAGE_PROFILE = f"""
 MATCH (v:Village {{id: $id}})
 OPTIONAL MATCH (v)-[:{IN_REGIONS}]->(r)
 WITH v, collect(DISTINCT {ref("r")}) AS regions
 RETURN v {{.*}} AS props, regions,
   {_alliances_of("v")} AS alliances,
-  [(b:Branch)-[:BASED_IN]->(v) | {ref("b")}] AS branches,
+  [(v)<-[:BASED_IN]-(b:Branch) | {ref("b")}] AS branches,
   [(v)-[:HAS_PROJECT]->(p:Project) | {ref("p")}]
-    + [(b:Branch)-[:BASED_IN]->(v) | [(b)-[:LEADS]->(p:Project) | {ref("p")}]] AS project_lists,
+    + [(v)<-[:BASED_IN]-(b:Branch) | [(b)-[:LEADS]->(p:Project) | {ref("p")}]] AS project_lists,
   [(v)-[:HAS_PROJECT]->(:Project)-[:INVOLVES]->(e:Enterprise) | {ref("e")}]
-    + [(e:Enterprise)-[:LOCATED_IN]->(v) | {ref("e")}]
-    + [(b:Branch)-[:BASED_IN]->(v) | [(b)-[:LEADS]->(:Project)-[:INVOLVES]->(e:Enterprise) | {ref("e")}]]
+    + [(v)<-[:LOCATED_IN]-(e:Enterprise) | {ref("e")}]
+    + [(v)<-[:BASED_IN]-(b:Branch) | [(b)-[:LEADS]->(:Project)-[:INVOLVES]->(e:Enterprise) | {ref("e")}]]
     AS enterprise_lists,
-  [(h:Person)-[t]->(v) | {ref("h", tie="type(t)", role="t.role", level="t.level")}] AS people,
-  {_posts_via("(b:Branch)-[:BASED_IN]->(v)", "b")} AS branch_people,
-  {_posts_via("(b:Alliance)-[:HAS_MEMBER]->(v)", "b")}
-    + {_posts_via("(b:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v)", "b")} AS alliance_people,
+  [(v)<-[t]-(h:Person) | {ref("h", tie="type(t)", role="t.role", level="t.level")}] AS people,
+  {_posts_via("(v)<-[:BASED_IN]-(b:Branch)", "b")} AS branch_people,
+  {_posts_via("(v)<-[:HAS_MEMBER]-(b:Alliance)", "b")}
+    + {_posts_via("(v)<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-(b:Alliance)", "b")} AS alliance_people,
   [(v)-[:IN_INDUSTRY]->(i:Industry) | {ref("i")}] AS industries,
   [(v)-[:USES_PRACTICE]->(x:Practice) | {ref("x")}] AS practices,
   [(v)-[:HAS_QUANTITY]->(q:Quantity)
     | q {{.id, .measure, .value, .min, .max, .unit, .year, .qualifier}}] AS quantities,
-  [(s:Source)-[m:MENTIONS]->(v) | {source_ref("s", quote="m.evidence")}]
+  [(v)<-[m:MENTIONS]-(s:Source) | {source_ref("s", quote="m.evidence")}]
     AS sources
 """
 

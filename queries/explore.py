@@ -487,13 +487,18 @@ MATCH p = allShortestPaths((a)-[:{types}*..{depth}]-(b))
 """
 # The limit keeps the first paths in a stable order (node ids along the path, then the
 # relationship types), so every server and every reload picks the same ones. Ids hold no
-# space, so the key orders like the list of ids it is made of.
+# space, so the key orders like the list of ids it is made of. One statement gives the page and
+# the total: the search for the shortest paths is the cost (it may cross an industry shared by
+# thousands of villages), and a second statement for the count ran it again. Each row of the
+# page carries the total (no row: no path). The maps are built after the UNWIND: the local
+# server gave nulls for map projections inside a comprehension over the collected paths.
 PATHS = """
 WITH p, reduce(k = '', x IN nodes(p) | k + x.id + ' ')
         + reduce(k = '', r IN relationships(p) | k + type(r) + ' ') AS key
 ORDER BY key
-LIMIT $limit
-RETURN [n IN nodes(p) | {ref}] AS nodes, [r IN relationships(p) | {edge}] AS edges
+WITH collect(p) AS found
+UNWIND found[0..$limit] AS p
+RETURN size(found) AS total, [n IN nodes(p) | {ref}] AS nodes, [r IN relationships(p) | {edge}] AS edges
 """
 
 
@@ -510,7 +515,7 @@ def _paths_shape(p: PathParams, rows: Rows) -> Paths:
         )
         for r in rows["paths"]
     ]
-    total = rows["total"][0]["total"] if rows["total"] else 0
+    total = rows["paths"][0]["total"] if rows["paths"] else 0
     return Paths(
         source=ends[p.source], target=ends[p.target], total=total, truncated=total > len(paths), paths=paths
     )
@@ -527,8 +532,6 @@ PATH = register(
             "ends": PATH_ENDS,
             "paths": PATHS_MATCH.format(types="|".join(p.types or DOMAIN_TYPES), depth=p.max_depth)
             + PATHS.format(ref=ref("n"), edge=edge("r", "startNode(r).id", "endNode(r).id")),
-            "total": PATHS_MATCH.format(types="|".join(p.types or DOMAIN_TYPES), depth=p.max_depth)
-            + "RETURN count(p) AS total",
         },
         shape=_paths_shape,
     )
