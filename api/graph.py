@@ -127,9 +127,12 @@ class GraphHandle:
 
 
 async def within(deadline: float, what: str, unit: Callable[[], Awaitable[T]]) -> T:
-    """Run a unit of work under a deadline; QueryTimedOut when it passes."""
+    """Run a unit of work under a deadline; QueryTimedOut when it passes. The unit runs in the
+    caller's task (`asyncio.timeout`, not `wait_for`'s task of its own per request), and is
+    cancelled where it waits when the deadline passes."""
     try:
-        return await asyncio.wait_for(unit(), deadline)
+        async with asyncio.timeout(deadline):
+            return await unit()
     except TimeoutError:
         raise QueryTimedOut(f"{what} ran longer than {deadline:g} s") from None
 
