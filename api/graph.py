@@ -106,7 +106,7 @@ class GraphHandle:
         return moved or self.driver is None
 
     async def data_version(self) -> str | None:
-        """The graph's data version (graph/version.py), within the connect timeout."""
+        """The graph's data version (graph/version.py), within the query timeout."""
         driver = await self.current()
 
         async def read() -> str | None:
@@ -116,7 +116,9 @@ class GraphHandle:
                 record = await (await session.run(version.READ)).single()
             return version.token_of(record["tokens"] if record else [])
 
-        return await within(self.settings.connect_timeout, "reading the graph's data version", read)
+        # The deadline of a catalog query: the read is one, and the first after the graph came
+        # back also opens the connection (a new server's first handshake can take seconds).
+        return await within(self.settings.query_timeout, "reading the graph's data version", read)
 
     async def close(self) -> None:
         if self.driver is not None:
