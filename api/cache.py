@@ -16,8 +16,9 @@ no query. What bounds it:
   not go through our code (raw Cypher in a browser, a bulk import) leave the version as it
   is: no answer is kept longer than RURALKG_CACHE_TTL seconds, which bounds those.
 
-A version that cannot be read (the graph is down) fails the request as the query would have
-(503/504): nothing is served from the cache that could not be checked.
+A version not read in time (the graph down, frozen or just restarted: a request waits a
+quarter of a second for it at most) serves nothing from the cache: the request runs its
+query as if there were no cache, and answers or fails (503/504) exactly as it would have.
 """
 
 from __future__ import annotations
@@ -35,6 +36,16 @@ Key = tuple[str, str]  # the entry's name, its validated parameters as JSON
 # A key's and an entry's own memory beside the body, roughly: counted so that many tiny
 # answers cannot pass the memory bound.
 OVERHEAD_BYTES = 200
+
+
+VERSION_WAIT_SECONDS = 0.25
+
+
+class Unchecked:
+    """The version could not be read in time: nothing may come from the cache."""
+
+
+UNCHECKED = Unchecked()
 
 
 @dataclass(frozen=True)
@@ -56,7 +67,10 @@ class AnswerCache:
         self._bytes = 0
         self._version: str | None = None
         self._checked = -math.inf  # when the last successful read of the version started
-        self._lock = asyncio.Lock()
+        # A request waits this long at most for a version read (the request's deadline has
+        # the connect timeout to spare beside the query's).
+        self.wait_seconds = min(VERSION_WAIT_SECONDS, settings.connect_timeout / 2)
+        self._reading: asyncio.Task[str | None] | None = None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -65,21 +79,30 @@ class AnswerCache:
     def size_bytes(self) -> int:
         return self._bytes
 
-    async def version(self, read: Callable[[], Awaitable[str | None]]) -> str | None:
-        """The graph's data version, read again if the last read started `check_seconds` ago.
-        A failed read raises (and the next request tries again)."""
+    async def version(self, read: Callable[[], Awaitable[str | None]]) -> str | Unchecked | None:
+        """The graph's data version, read again (by one task for all requests) when the last
+        read started `check_seconds` ago. A request waits for that read at most
+        `wait_seconds`; past it, or when the read fails, UNCHECKED: the request goes to the
+        graph as if there were no cache, and the read goes on for the requests after it."""
         if time.monotonic() - self._checked < self.check_seconds:
             return self._version
-        async with self._lock:
-            if time.monotonic() - self._checked < self.check_seconds:
-                return self._version
-            started = time.monotonic()
-            version = await read()
-            if version != self._version:
-                self.clear()
-                self._version = version
-            self._checked = started
-            return version
+        if self._reading is None or self._reading.done():
+            self._reading = asyncio.create_task(self._read(read))
+            # a failed read is the requests' UNCHECKED; it needs no other handling
+            self._reading.add_done_callback(lambda t: t.cancelled() or t.exception())
+        try:
+            return await asyncio.wait_for(asyncio.shield(self._reading), self.wait_seconds)
+        except Exception:  # the read failed or is slow: the graph will say what is wrong
+            return UNCHECKED
+
+    async def _read(self, read: Callable[[], Awaitable[str | None]]) -> str | None:
+        started = time.monotonic()
+        version = await read()
+        if version != self._version:
+            self.clear()
+            self._version = version
+        self._checked = started
+        return version
 
     def get(self, key: Key, version: str | None) -> bytes | None:
         cached = self._entries.get(key)

@@ -22,7 +22,7 @@ from neo4j import AsyncDriver
 from pydantic import TypeAdapter
 from starlette.responses import Response
 
-from api.cache import AnswerCache
+from api.cache import AnswerCache, Unchecked
 from graph import version
 from graph.connection import GraphUnavailable, Target, open_async_driver, resolve_target
 from graph.local_server import LocalServer
@@ -106,7 +106,7 @@ class GraphHandle:
         return moved or self.driver is None
 
     async def data_version(self) -> str | None:
-        """The graph's data version (graph/version.py), within the query timeout."""
+        """The graph's data version (graph/version.py), within the connect timeout."""
         driver = await self.current()
 
         async def read() -> str | None:
@@ -116,9 +116,7 @@ class GraphHandle:
                 record = await (await session.run(version.READ)).single()
             return version.token_of(record["tokens"] if record else [])
 
-        # The deadline of a catalog query: the read is one, and the first after the graph came
-        # back also opens the connection (a new server's first handshake can take seconds).
-        return await within(self.settings.query_timeout, "reading the graph's data version", read)
+        return await within(self.settings.connect_timeout, "reading the graph's data version", read)
 
     async def close(self) -> None:
         if self.driver is not None:
@@ -185,6 +183,10 @@ async def answer_json(graph: GraphHandle, entry: Entry[Any, Any], params: Any) -
         return json_response(encode(entry, await answer(graph, entry, params)), "off")
     key = (entry.name, params.model_dump_json())
     current = await cache.version(graph.data_version)
+    if isinstance(current, Unchecked):
+        # Nothing from the cache: the query runs as if there were none, and answers, or says
+        # what is wrong (503, 504) as it always did.
+        return json_response(encode(entry, await answer(graph, entry, params)), "miss")
     body = cache.get(key, current)
     if body is not None:
         return json_response(body, "hit")

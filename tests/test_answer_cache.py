@@ -17,7 +17,7 @@ import httpx
 import pytest
 from neo4j import Driver
 
-from api.cache import OVERHEAD_BYTES, AnswerCache
+from api.cache import OVERHEAD_BYTES, UNCHECKED, AnswerCache
 from graph import version
 from graph.connection import session
 from graph.settings import REPO_ROOT, Settings
@@ -38,7 +38,9 @@ def version_of(cache: AnswerCache, value: str | None) -> str | None:
     async def read() -> str | None:
         return value
 
-    return asyncio.run(cache.version(read))
+    version = asyncio.run(cache.version(read))
+    assert version is not UNCHECKED
+    return version  # type: ignore[return-value]
 
 
 # -- the cache alone --------------------------------------------------------------------------
@@ -111,14 +113,34 @@ def test_the_version_is_read_once_per_interval_by_one_request() -> None:
     assert reads == 2
 
 
-def test_a_version_that_cannot_be_read_fails_and_is_tried_again() -> None:
+def test_a_version_that_cannot_be_read_is_unchecked_and_read_again() -> None:
     async def down() -> str:
         raise TimeoutError("the graph is frozen")
 
     cache = cache_of(RURALKG_CACHE_CHECK_MS=60_000)
-    with pytest.raises(TimeoutError):
-        asyncio.run(cache.version(down))
+    assert asyncio.run(cache.version(down)) is UNCHECKED
     assert version_of(cache, "v1") == "v1"  # not remembered as checked
+
+
+def test_a_slow_read_leaves_requests_unchecked_and_goes_on_for_the_next() -> None:
+    reads = 0
+
+    async def slow() -> str:
+        nonlocal reads
+        reads += 1
+        await asyncio.sleep(0.6)
+        return "v1"
+
+    async def scenario(cache: AnswerCache) -> tuple[object, float, object]:
+        t0 = time.monotonic()
+        first = await cache.version(slow)  # waits a quarter of a second at most
+        waited = time.monotonic() - t0
+        await asyncio.sleep(0.5)  # the read finishes meanwhile
+        return first, waited, await cache.version(slow)
+
+    first, waited, later = asyncio.run(scenario(cache_of(RURALKG_CACHE_CHECK_MS=60_000)))
+    assert first is UNCHECKED and waited < 0.5
+    assert later == "v1" and reads == 1
 
 
 # -- every load changes the data version ----------------------------------------------------
