@@ -41,8 +41,9 @@ class VersionedSession:
     """A write session whose every committed unit of work also changes the data version.
 
     `execute_write` runs the bump inside the caller's transaction (after the caller's work,
-    so a unit that fails changes nothing); an auto-commit `run` is followed by a bump of its
-    own when the session closes. Everything else is the driver's session, unchanged.
+    so a unit that fails changes nothing); an auto-commit `run` or an explicit transaction is
+    followed by a bump of its own when the session closes. Everything else is the driver's
+    session, unchanged.
     """
 
     def __init__(self, inner: neo4j.Session) -> None:
@@ -72,6 +73,12 @@ class VersionedSession:
     def run(self, *args: Any, **kwargs: Any) -> neo4j.Result:
         self._ran = True
         return self._inner.run(*args, **kwargs)
+
+    def begin_transaction(self, *args: Any, **kwargs: Any) -> neo4j.Transaction:
+        # An explicit transaction (the notebooks' `%%cypher --write`) commits when its caller
+        # says so: the bump follows when the session closes.
+        self._ran = True
+        return self._inner.begin_transaction(*args, **kwargs)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)

@@ -181,6 +181,11 @@ def test_every_kind_of_load_changes_the_version(
     seen.append(data_version(driver, graph_settings))
     SourceWriter(driver, graph_settings).sync(facts_of_case(next(iter(cases(spec, selection)))))
     seen.append(data_version(driver, graph_settings))
+    # an explicit write transaction (the notebooks' `%%cypher --write`): when its session closes
+    with session(driver, graph_settings, write=True) as s, s.begin_transaction() as tx:
+        tx.run("MATCH (n:Entity {id: 'county:fujian.zhouning'}) SET n.note = 'x'").consume()
+        tx.commit()
+    seen.append(data_version(driver, graph_settings))
     assert len(set(seen)) == len(seen), seen
     # reading changes nothing
     assert data_version(driver, graph_settings) == seen[-1]
