@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 
 from api import docs, problems
 from api.deps import GraphDep, KeyRequired, ReadAccess, SettingsDep
-from api.graph import GraphHandle, answer, within
+from api.graph import GraphHandle, answer_json, within
 from api.middleware import Guard, cors_kwargs
 from api.problems import BadRequest
 from api.views import routes as views
@@ -175,7 +175,7 @@ def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
     integers = _integer_fields(body_schema)
 
     async def run_get(params: Any, graph: GraphDep) -> Any:
-        return await answer(graph, entry, params)
+        return await answer_json(graph, entry, params)
 
     async def run_post(request: Request, graph: GraphDep, _json: Annotated[None, JsonBody]) -> Any:
         body = await request.body()
@@ -195,7 +195,7 @@ def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
                 "(body): must be a JSON object of parameters",
                 errors=[{"field": "(body)", "message": "must be a JSON object of parameters"}],
             )
-        return await answer(graph, entry, await _validated(entry.params, _json_integers(integers, data)))
+        return await answer_json(graph, entry, await _validated(entry.params, _json_integers(integers, data)))
 
     # The parameter model is only known here, so the annotation is set, not written.
     run_get.__annotations__["params"] = Annotated[entry.params, Query()]
@@ -237,7 +237,7 @@ def _routes(app: FastAPI) -> None:
         dependencies=[ReadAccess],
     )
     async def search(params: Annotated[SearchParams, Query()], graph: GraphDep) -> Any:
-        return await answer(graph, SEARCH, params)
+        return await answer_json(graph, SEARCH, params)
 
     @app.get(
         "/entities/{entity_id}",
@@ -248,7 +248,7 @@ def _routes(app: FastAPI) -> None:
     )
     async def entity(entity_id: EntityId, page: Annotated[RelationshipPage, Query()], graph: GraphDep) -> Any:
         params = await _validated(EntityParams, {"id": entity_id, **page.model_dump()})
-        return await answer(graph, ENTITY, params)
+        return await answer_json(graph, ENTITY, params)
 
     @app.get(
         "/entities/{entity_id}/neighborhood",
@@ -261,13 +261,13 @@ def _routes(app: FastAPI) -> None:
         entity_id: EntityId, query: Annotated[NeighborhoodQuery, Query()], graph: GraphDep
     ) -> Any:
         params = await _validated(NeighborhoodParams, {"id": entity_id, **query.model_dump()})
-        return await answer(graph, NEIGHBORHOOD_ENTRY, params)
+        return await answer_json(graph, NEIGHBORHOOD_ENTRY, params)
 
     @app.get(
         "/paths", tags=["explore"], response_model=Paths, summary=PATH.summary_en, dependencies=[ReadAccess]
     )
     async def paths(params: Annotated[PathParams, Query()], graph: GraphDep) -> Any:
-        return await answer(graph, PATH, params)
+        return await answer_json(graph, PATH, params)
 
     @app.get(
         "/regions/{code}",
@@ -277,7 +277,7 @@ def _routes(app: FastAPI) -> None:
         dependencies=[ReadAccess],
     )
     async def region(code: DivisionCode, graph: GraphDep) -> Any:
-        return await answer(graph, REGION, await _validated(RegionParams, {"code": code}))
+        return await answer_json(graph, REGION, await _validated(RegionParams, {"code": code}))
 
     @app.get(
         "/regions/{division}/coverage",
@@ -288,7 +288,7 @@ def _routes(app: FastAPI) -> None:
     )
     async def region_coverage(division: DivisionRef, graph: GraphDep) -> Any:
         params = await _validated(CoverageParams, {"division": division})
-        return await answer(graph, REGION_COVERAGE, params)
+        return await answer_json(graph, REGION_COVERAGE, params)
 
     @app.get(
         "/queries",

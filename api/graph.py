@@ -19,7 +19,11 @@ from typing import Any, TypeVar
 
 import neo4j
 from neo4j import AsyncDriver
+from pydantic import TypeAdapter
+from starlette.responses import Response
 
+from api.cache import AnswerCache, Unchecked
+from graph import version
 from graph.connection import GraphUnavailable, Target, open_async_driver, resolve_target
 from graph.local_server import LocalServer
 from graph.settings import Settings
@@ -42,6 +46,7 @@ class GraphHandle:
         self._next_try = 0.0
         self._lock = asyncio.Lock()
         self._retired: set[asyncio.Task[None]] = set()
+        self.answers = AnswerCache(settings)
 
     def _state_signature(self) -> tuple[int, int] | None:
         if self._state_file is None:
@@ -100,6 +105,19 @@ class GraphHandle:
         moved = self._state_file is not None and self._state_signature() != self._seen
         return moved or self.driver is None
 
+    async def data_version(self) -> str | None:
+        """The graph's data version (graph/version.py), within the connect timeout."""
+        driver = await self.current()
+
+        async def read() -> str | None:
+            async with driver.session(
+                database=self.settings.neo4j_database, default_access_mode=neo4j.READ_ACCESS
+            ) as session:
+                record = await (await session.run(version.READ)).single()
+            return version.token_of(record["tokens"] if record else [])
+
+        return await within(self.settings.connect_timeout, "reading the graph's data version", read)
+
     async def close(self) -> None:
         if self.driver is not None:
             with contextlib.suppress(Exception):
@@ -109,9 +127,12 @@ class GraphHandle:
 
 
 async def within(deadline: float, what: str, unit: Callable[[], Awaitable[T]]) -> T:
-    """Run a unit of work under a deadline; QueryTimedOut when it passes."""
+    """Run a unit of work under a deadline; QueryTimedOut when it passes. The unit runs in the
+    caller's task (`asyncio.timeout`, not `wait_for`'s task of its own per request), and is
+    cancelled where it waits when the deadline passes."""
     try:
-        return await asyncio.wait_for(unit(), deadline)
+        async with asyncio.timeout(deadline):
+            return await unit()
     except TimeoutError:
         raise QueryTimedOut(f"{what} ran longer than {deadline:g} s") from None
 
@@ -136,3 +157,39 @@ async def answer(graph: GraphHandle, entry: Entry[Any, Any], params: Any) -> Any
             log.warning(
                 "slow query %s: %.0f ms", entry.name, ms, extra={"entry": entry.name, "ms": round(ms, 1)}
             )
+
+
+_adapters: dict[type, TypeAdapter[Any]] = {}
+
+
+def encode(entry: Entry[Any, Any], value: Any) -> bytes:
+    """An answer as FastAPI would send it for a route whose response model is the entry's
+    result (validated from attributes, dumped by alias): the same bytes, cached or not."""
+    adapter = _adapters.get(entry.result)
+    if adapter is None:
+        adapter = _adapters[entry.result] = TypeAdapter(entry.result)
+    return adapter.dump_json(adapter.validate_python(value, from_attributes=True), by_alias=True)
+
+
+def json_response(body: bytes, cache: str) -> Response:
+    return Response(body, media_type="application/json", headers={"x-cache": cache})
+
+
+async def answer_json(graph: GraphHandle, entry: Entry[Any, Any], params: Any) -> Response:
+    """A catalog entry's answer as a JSON response, from the answer cache when the graph has
+    not changed since it was computed (api/cache.py); `X-Cache` says which: hit, miss or off."""
+    cache = graph.answers
+    if not cache.enabled:
+        return json_response(encode(entry, await answer(graph, entry, params)), "off")
+    key = (entry.name, params.model_dump_json())
+    current = await cache.version(graph.data_version)
+    if isinstance(current, Unchecked):
+        # Nothing from the cache: the query runs as if there were none, and answers, or says
+        # what is wrong (503, 504) as it always did.
+        return json_response(encode(entry, await answer(graph, entry, params)), "miss")
+    body = cache.get(key, current)
+    if body is not None:
+        return json_response(body, "hit")
+    body = encode(entry, await answer(graph, entry, params))
+    cache.put(key, current, body)
+    return json_response(body, "miss")

@@ -12,7 +12,8 @@ like with like:
 3. the whole overlay with the loader, its time, rows/s and the loader's peak RSS;
 4. warm latency p50/p95/p99 of six catalog entries through the driver;
 5. 32 concurrent clients for a fixed time from a separate process, against the API (its own
-   process) and against the driver directly;
+   process; cache misses and hits) and against the driver directly, and 1 client each way
+   (bench/api.py);
 6. peak RSS (VmHWM) of the API process and the graph server.
 """
 
@@ -30,14 +31,15 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import neo4j
 from neo4j import Driver
 
+from bench.api import measure as measure_api
 from bench.clients import percentile
 from graph.connection import open_driver, resolve_target, session
 from graph.local_server import LocalServer
@@ -121,10 +123,16 @@ def _clear(driver: Driver, settings: Settings, sample: Sequence[SourceFacts]) ->
                 _write(driver, settings, query, **{key: rows[i : i + RAW_BATCH]})
 
 
+def _script_session(driver: Driver, settings: Settings) -> neo4j.Session:
+    """A write session as a script outside our code opens one: the raw and naive ways do not
+    pay for the data version that our loader's sessions keep (graph/version.py)."""
+    return driver.session(database=settings.neo4j_database, default_access_mode=neo4j.WRITE_ACCESS)
+
+
 def _write(driver: Driver, settings: Settings, query: str, **params: Any) -> None:
     # An explicit transaction: the local server runs an auto-commit `session.run` write many
     # times slower (measured: 150 against 1,600-7,700 rows/s for the same UNWIND MERGE).
-    with session(driver, settings, write=True) as s:
+    with _script_session(driver, settings) as s:
         s.execute_write(lambda tx: tx.run(query, params).consume())
 
 
@@ -164,7 +172,7 @@ def load_naive(driver: Driver, settings: Settings, sample: Sequence[SourceFacts]
     """One MERGE per row, each its own transaction, until the rows or the time run out."""
     deadline = time.monotonic() + seconds
     done = 0
-    with session(driver, settings, write=True) as s:
+    with _script_session(driver, settings) as s:
         for f in sample:
             for e in f.entities.values():
                 s.execute_write(
@@ -391,54 +399,15 @@ def bench(args: argparse.Namespace, data_dir: Path, out: Results) -> None:
             k: [percentile(v, 50), percentile(v, 95), percentile(v, 99)] for k, v in lat.items()
         }
 
-        # 5. API vs driver, clients in a separate process
-        api_port = free_port()
-        env = {**os.environ, "RURALKG_DATA_DIR": str(data_dir)}
-        env.pop("NEO4J_URI", None)
-        api = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(api_port),
-             "--log-level", "warning", "--no-access-log"],
-            cwd=REPO_ROOT, env=env,
-        )  # fmt: skip
-        try:
-            url = f"http://127.0.0.1:{api_port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    with urllib.request.urlopen(url + "/health", timeout=2) as resp:
-                        if resp.status == 200:
-                            break
-                except OSError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.2)
-            client_args = ["--seconds", str(args.api_seconds), "--concurrency", "32"]
-            client_args += [a for q in terms for a in ("-q", q)]
-            runs: dict[str, dict[str, float]] = {}
-            for mode in ("api", "driver"):
-                done_proc = subprocess.run(
-                    [sys.executable, "-m", "bench.clients", "--mode", mode, "--url", url, *client_args],
-                    cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=True,
-                )  # fmt: skip
-                runs[mode] = json.loads(done_proc.stdout.strip().splitlines()[-1])
-            api_peak = status_kb(api.pid, "VmHWM") / 1024
-        finally:
-            api.terminate()
-            api.wait(10)
-        figures["clients"] = runs
+        # 5. API vs driver, clients in a separate process (bench/api.py)
         out.say(
-            f"\n`search`, 32 concurrent clients for {args.api_seconds:g} s from a separate process "
-            f"(the API in its own process, 1 uvicorn worker):\n"
+            f"\n`search` from a separate client process, {args.api_seconds:g} s a run, best of "
+            f"{args.rounds} alternating rounds; the API as `ruralkg serve` runs it (its own process, "
+            "1 uvicorn worker, uvloop, answer cache on):\n"
         )
-        out.say("| through | requests/s | p50 / p95 / p99 ms | errors |")
-        out.say("|---|---|---|---|")
-        for mode, r in runs.items():
-            label = "the API (GET /search)" if mode == "api" else "the async driver directly"
-            out.say(
-                f"| {label} | {r['rps']:,.0f} | {r['p50']:.1f} / {r['p95']:.1f} / {r['p99']:.1f} "
-                f"| {r['errors']} |"
-            )
-        out.say(f"\nThe API adds {runs['api']['p50'] - runs['driver']['p50']:.1f} ms at p50 under this load.")
+        api_figures = measure_api(data_dir, terms, args.api_seconds, args.rounds, say=out.say)
+        figures["clients"] = api_figures["runs"]
+        api_peak = api_figures["api_peak_mb"]
 
         # 6. memory
         server_peak = status_kb(state.pid, "VmHWM") / 1024

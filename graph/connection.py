@@ -11,7 +11,7 @@ import atexit
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import neo4j
 from neo4j import AsyncDriver, AsyncGraphDatabase, Driver, GraphDatabase
@@ -19,6 +19,7 @@ from neo4j.exceptions import AuthError, ConfigurationError, ServiceUnavailable
 
 from graph.local_server import USERNAME, LocalServer
 from graph.settings import Settings, get_settings, redact_uri
+from graph.version import VersionedSession
 
 USER_AGENT = "ruralkg/0.1"
 LIVENESS_CHECK_AFTER_IDLE = 10.0  # seconds
@@ -148,8 +149,13 @@ def close() -> None:
 
 
 def session(driver: Driver, settings: Settings, *, write: bool = False) -> neo4j.Session:
-    """One session for one unit of work, on the configured database, read-only unless asked."""
-    return driver.session(
+    """One session for one unit of work, on the configured database, read-only unless asked.
+
+    A write session changes the graph's data version with every transaction it commits
+    (graph/version.py): that is how the API's answer cache learns of a load."""
+    inner = driver.session(
         database=settings.neo4j_database,
         default_access_mode=neo4j.WRITE_ACCESS if write else neo4j.READ_ACCESS,
     )
+    # The wrapper is the driver's session with two methods extended; callers see a Session.
+    return cast(neo4j.Session, VersionedSession(inner)) if write else inner

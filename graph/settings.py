@@ -96,6 +96,36 @@ class Settings(BaseSettings):
         500.0, ge=0, validation_alias="RURALKG_SLOW_QUERY_MS", description="log queries slower than this"
     )
     log_format: str = Field("json", pattern="^(json|text)$", validation_alias="RURALKG_LOG_FORMAT")
+    # -- the API's answer cache (api/cache.py) --------------------------------------------------
+    cache_mb: float = Field(
+        64.0,
+        ge=0,
+        le=4096,
+        validation_alias="RURALKG_CACHE_MB",
+        description="memory for cached catalog answers per API process, MB; 0 turns the cache off",
+    )
+    cache_entries: int = Field(
+        10_000,
+        ge=1,
+        le=1_000_000,
+        validation_alias="RURALKG_CACHE_ENTRIES",
+        description="answers kept at most",
+    )
+    cache_check_ms: float = Field(
+        1000.0,
+        ge=0,
+        le=60_000,
+        validation_alias="RURALKG_CACHE_CHECK_MS",
+        description="the graph's data version is read again after this long: no cached answer is "
+        "served more than this after a write through our loaders committed",
+    )
+    cache_ttl: float = Field(
+        60.0,
+        gt=0,
+        le=86_400,
+        validation_alias="RURALKG_CACHE_TTL",
+        description="seconds an answer is kept at most: the bound for writes that bypass our loaders",
+    )
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod

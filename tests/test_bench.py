@@ -32,8 +32,9 @@ def test_tiny_bench_runs_every_phase(tmp_path: Path, monkeypatch: pytest.MonkeyP
         assert re.search(rf"\| {re.escape(way)}[^|]*\| [\d,]+ \| [\d.]+x \|", text), way
     for entry in ("shared-experts", "neighborhood", "path", "village-profile", "region-coverage", "search"):
         assert re.search(rf"\| {entry} \|.*\| [\d.]+ / [\d.]+ / [\d.]+ \|", text), entry
-    for through in ("the API (GET /search)", "the async driver directly"):
-        assert re.search(rf"\| {re.escape(through)} \| [\d,]+ \| [\d.]+ / [\d.]+ / [\d.]+ \| 0 \|", text)
+    for through in ("driver, 32 clients", "API cold", "API warm", "driver, 1 client", "API cold, 1 client"):
+        assert re.search(rf"\| {re.escape(through)}[^|]*\| [\d,]+ \| [\d.]+ / [\d.]+ / [\d.]+ \| 0 \|", text)
+    assert re.search(r"The API adds -?[\d.]+ ms at p50 to one request alone", text)
     assert re.search(r"Whole overlay with the loader \(rows\): [\d,]+ entities", text)
     assert re.search(r"Peak RSS: API process [\d,]+ MB; loader .* [\d,]+ MB; graph server [\d,]+ MB", text)
 

@@ -44,6 +44,10 @@ def own_graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settin
         RURALKG_CONNECT_TIMEOUT=CONNECT_TIMEOUT,
         RURALKG_POOL_SIZE=4,
         RURALKG_CASES_DIR=REPO / "data",
+        # The answer cache reads the graph's data version for every request here, so each request
+        # reaches the graph as the faults need (by default a cached answer is still served for up
+        # to RURALKG_CACHE_CHECK_MS after the last check: tests/test_answer_cache.py).
+        RURALKG_CACHE_CHECK_MS=0,
     )
     server = LocalServer(settings)
     server.start(owned=True)
