@@ -81,11 +81,19 @@ DELETE_SOURCES = "UNWIND $ids AS id MATCH (s:Source {id: id}) DETACH DELETE s"
 # division load did), while a lookup on `Entity.id` uses the unique index on both servers.
 # A node holding the id under another label is created again on purpose: the id constraint
 # refuses it, and the source is rolled back, as MERGE did.
+# A node new to the graph gets its props, its derived props (computed from the group's sources,
+# the only ones that can mention it yet) and its mention in this one statement, which returns
+# the ids it created: those need no read-back, and their relations no MERGE.
 CREATE_ENTITIES = """
-UNWIND $ids AS id
-OPTIONAL MATCH (known:Entity {{id: id}})
-WITH id, known WHERE known IS NULL OR NOT known:{label}
-CREATE (:Entity:{label} {{id: id}})
+UNWIND $rows AS row
+OPTIONAL MATCH (known:Entity {{id: row.id}})
+WITH row, known WHERE known IS NULL OR NOT known:{label}
+CREATE (n:Entity:{label} {{id: row.id}})
+SET n += row.props, n += row.derived
+WITH n, row
+MATCH (s:Source {{id: row.source}})
+CREATE (s)-[:MENTIONS {{evidence: row.evidence, aliases: row.aliases}}]->(n)
+RETURN row.id AS id
 """
 # An entity new to its source has no MENTIONS from it yet (the plan read them all): CREATE,
 # not MERGE, which would look through every mention of the source for each row.
@@ -117,6 +125,14 @@ SET r.sources = CASE WHEN row.source IN srcs THEN srcs ELSE srcs + [row.source] 
         THEN [i IN range(0, size(srcs) - 1) |
               CASE WHEN srcs[i] = row.source THEN row.evidence ELSE evs[i] END]
         ELSE evs + [row.evidence] END
+"""
+# A relation with an end created in this transaction cannot exist yet (first round of its type).
+CREATE_RELATIONS = """
+UNWIND $rows AS row
+MATCH (a:Entity {{id: row.start}})
+MATCH (b:Entity {{id: row.end}})
+CREATE (a)-[r:{type}]->(b)
+SET r += row.props, r.sources = [row.source], r.evidence = [row.evidence]
 """
 READ_NAMES = """
 UNWIND $ids AS id
@@ -156,6 +172,33 @@ def _rounds(
         out[seen[k]].append(row)
         seen[k] += 1
     return out
+
+
+def _derived(
+    name: str,
+    mentions: Iterable[tuple[str, Sequence[str]]],
+    official_name: str | None,
+    code: str | None,
+) -> dict[str, Any]:
+    """What an entity's node derives from every source naming it: (source id, aliases) each,
+    and for a place resolved to a division its official name and code, and that list."""
+    ordered = sorted(mentions, key=lambda m: m[0])
+    aliases = list(dict.fromkeys(a for _, names in ordered for a in names if a != name))
+    official = [official_name or name, short_code(code)] if code else []
+    sources = [m[0] for m in ordered] + ([GAZETTEER_SOURCE_ID] if code else [])
+    return {
+        "aliases": aliases,
+        "sources": sorted(sources),
+        "search": search_key([name, *aliases, *official]),
+        "pinyin": pinyin(name),
+        "search_scope": "curated",
+    }
+
+
+def _new_derived(stated: Sequence[tuple[str, Sequence[str], Any]]) -> dict[str, Any]:
+    """The derived props of a node created by this group: its sources are the group's that state
+    it, its name the last one's (props are set in source order), no division yet."""
+    return _derived(stated[-1][2], [(src, aliases) for src, aliases, _ in stated], None, None)
 
 
 class SourceWriter:
@@ -211,13 +254,26 @@ class SourceWriter:
 
     # -- writing ----------------------------------------------------------------------------
     def _run_batches(
-        self, tx: ManagedTransaction, name: str, query: str, rows: Sequence[Any], *, key: str = "rows"
-    ) -> None:
+        self,
+        tx: ManagedTransaction,
+        name: str,
+        query: str,
+        rows: Sequence[Any],
+        *,
+        key: str = "rows",
+        returns: str | None = None,
+    ) -> set[Any]:
+        """Run the statement over the rows in batches; the `returns` column's values, if asked."""
+        out: set[Any] = set()
         for chunk in _chunks(rows, self.batch_size):
             started = time.perf_counter()
-            tx.run(query, {key: list(chunk)}).consume()
+            result = tx.run(query, {key: list(chunk)})
+            if returns:
+                out.update(rec[returns] for rec in result)
+            result.consume()
             self.timings[name] += time.perf_counter() - started
             self.on_batch(1)
+        return out
 
     def _sync(self, tx: ManagedTransaction, group: Sequence[SourceFacts]) -> list[SourcePlan]:
         """Sync every source of the group in this transaction, each as if synced alone: the same
@@ -244,6 +300,8 @@ class SourceWriter:
         self._run_batches(tx, "merge sources", MERGE_SOURCES, sources)
 
         by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        # every source of the group stating an entity: (source, aliases, name), in group order
+        stated: dict[str, list[tuple[str, Sequence[str], Any]]] = defaultdict(list)
         for f, p in live:
             added = {*p.entities.added, *p.quantities.added}
             for e in f.entities.values():
@@ -251,32 +309,47 @@ class SourceWriter:
                     {"id": e.id, "props": e.props, "evidence": e.evidence, "aliases": list(e.aliases),
                      "source": f.source_id, "new": e.id in added}
                 )  # fmt: skip
+                stated[e.id].append((f.source_id, e.aliases, e.props.get("name")))
+        created: set[str] = set()
         for label in LABELS:  # allow-listed: the only text formatted into Cypher
             create = CREATE_ENTITIES.format(label=label)
             # an entity several sources of the group state: their props are set in source order
-            for rows in _rounds(by_label.get(label, ()), key=lambda r: r["id"]):
+            for i, rows in enumerate(_rounds(by_label.get(label, ()), key=lambda r: r["id"])):
                 fresh = [r for r in rows if r["new"]]
-                self._run_batches(tx, "create entities", create, [r["id"] for r in fresh], key="ids")
+                if i == 0 and fresh:  # an id is new to the graph in its first round only
+                    started = time.perf_counter()
+                    for r in fresh:
+                        r["derived"] = _new_derived(stated[r["id"]])
+                    self.timings["derived: search keys and pinyin (Python)"] += time.perf_counter() - started
+                    made = self._run_batches(tx, "create entities", create, fresh, returns="id")
+                    created.update(made)
+                    fresh = [r for r in fresh if r["id"] not in made]
                 self._run_batches(tx, "entities new to their source", MENTION_NEW, fresh)
                 known = [r for r in rows if not r["new"]]
                 self._run_batches(tx, "entities known to their source", MENTION_KNOWN, known)
 
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for f, _ in live:
-            for r in f.relations.values():
-                by_type[r.type].append(
+            for rel in f.relations.values():
+                by_type[rel.type].append(
                     {
-                        "start": r.start,
-                        "end": r.end,
-                        "props": r.props,
-                        "evidence": r.evidence,
+                        "start": rel.start,
+                        "end": rel.end,
+                        "props": rel.props,
+                        "evidence": rel.evidence,
                         "source": f.source_id,
                     }
                 )
         for rel_type in RELATIONSHIP_TYPES:
-            query = MERGE_RELATIONS.format(type=rel_type)
-            for rows in _rounds(by_type.get(rel_type, ()), key=lambda r: (r["start"], r["end"])):
-                self._run_batches(tx, "merge relations", query, rows)
+            merge = MERGE_RELATIONS.format(type=rel_type)
+            for i, rows in enumerate(
+                _rounds(by_type.get(rel_type, ()), key=lambda r: (r["start"], r["end"]))
+            ):
+                if i == 0:
+                    new = [r for r in rows if r["start"] in created or r["end"] in created]
+                    rows = [r for r in rows if not (r["start"] in created or r["end"] in created)]
+                    self._run_batches(tx, "create relations", CREATE_RELATIONS.format(type=rel_type), new)
+                self._run_batches(tx, "merge relations", merge, rows)
 
         touched: list[str] = []
         for f, p in zip(group, plans, strict=True):
@@ -284,7 +357,7 @@ class SourceWriter:
             touched += [*f.entities, *(i for i in p.stale_entity_ids if i not in orphaned)]
             if f.source is not None:
                 touched.append(f.source_id)
-        self.refresh_derived(tx, list(dict.fromkeys(touched)))
+        self.refresh_derived(tx, [i for i in dict.fromkeys(touched) if i not in created])
         return plans
 
     def refresh_derived(self, tx: ManagedTransaction, ids: Iterable[str]) -> None:
@@ -297,21 +370,9 @@ class SourceWriter:
             self.timings["derived: read names and mentions"] += time.perf_counter() - started
             started = time.perf_counter()
             for rec in records:
-                mentions = sorted((m for m in rec["mentions"] if m[0] is not None), key=lambda m: m[0])
-                aliases = list(
-                    dict.fromkeys(a for _, names in mentions for a in names or () if a != rec["name"])
-                )
-                official = [rec["official_name"], short_code(rec["code"])] if rec["code"] else []
-                sources = [m[0] for m in mentions] + ([GAZETTEER_SOURCE_ID] if rec["code"] else [])
-                rows.append(
-                    {
-                        "id": rec["id"],
-                        "aliases": aliases,
-                        "sources": sorted(sources),
-                        "search": search_key([rec["name"], *aliases, *official]),
-                        "pinyin": pinyin(rec["name"]),
-                    }
-                )
+                mentions = [(m[0], m[1] or ()) for m in rec["mentions"] if m[0] is not None]
+                derived = _derived(rec["name"], mentions, rec["official_name"], rec["code"])
+                rows.append({"id": rec["id"], **derived})
             self.timings["derived: search keys and pinyin (Python)"] += time.perf_counter() - started
         self._run_batches(tx, "derived: set", SET_DERIVED, rows)
 
