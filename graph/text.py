@@ -38,11 +38,15 @@ def fold(text: str) -> str:
     return _SPACES.sub("", to_simplified(text)).lower().replace(SEARCH_SEPARATOR, "")
 
 
+# Cached: a bulk load computes the pinyin of the same names (villages, people, the shared
+# vocabulary) over and over; pypinyin's segmentation is the costly part.
+@lru_cache(maxsize=1 << 16)
 def pinyin(text: str) -> str:
     """Toneless pinyin, syllables separated by spaces (ü written v, as typed): 芹溪村 -> qin xi cun."""
     return " ".join(p for p in lazy_pinyin(to_simplified(text), v_to_u=False) if p.strip()).lower()
 
 
+@lru_cache(maxsize=1 << 16)
 def initials(text: str) -> str:
     return "".join(lazy_pinyin(to_simplified(text), style=Style.FIRST_LETTER)).lower()
 

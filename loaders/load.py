@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 from neo4j import Driver
@@ -20,9 +20,18 @@ class SourceLoadError(RuntimeError):
     """The graph refused a source, or was lost while loading it: that source is as it was,
     the ones before it are loaded (and named)."""
 
-    def __init__(self, source_id: str, cause: Neo4jError | DriverError, loaded: list[SourcePlan]) -> None:
+    def __init__(
+        self,
+        source_id: str,
+        cause: Neo4jError | DriverError,
+        loaded: list[SourcePlan],
+        *,
+        loaded_ids: Sequence[str] | None = None,
+        uncommitted: Sequence[str] = (),
+    ) -> None:
         self.source_id, self.loaded = source_id, loaded
-        done = ", ".join(p.source_id for p in loaded) or "none"
+        self.loaded_ids = list(loaded_ids if loaded_ids is not None else (p.source_id for p in loaded))
+        done = _names(self.loaded_ids)
         if isinstance(cause, Neo4jError) and not isinstance(cause, DriverError):
             what = (
                 f"the graph refused it, nothing of it was written "
@@ -30,7 +39,67 @@ class SourceLoadError(RuntimeError):
             )
         else:
             what = f"the graph was lost while loading it, its transaction was not committed ({cause})"
+            others = [i for i in uncommitted if i != source_id]
+            if others:
+                what += f", nor were those of the sources in the same transaction: {_names(others)}"
         super().__init__(f"{source_id}: {what}; sources already loaded: {done}; loading again resumes safely")
+
+
+def _names(ids: Sequence[str], most: int = 20) -> str:
+    if not ids:
+        return "none"
+    if len(ids) <= most:
+        return ", ".join(ids)
+    return f"{len(ids):,}, the last {most}: " + ", ".join(ids[-most:])
+
+
+def sync_sources(
+    writer: SourceWriter, facts: Iterable[SourceFacts], *, group_rows: int = 0
+) -> Iterator[SourcePlan]:
+    """Sync the sources in order, yielding each one's plan once its transaction has committed.
+
+    With `group_rows`, consecutive sources share one transaction until they hold that many rows
+    (entities and relations): far fewer statements, the same graph. If the graph refuses a
+    group, its sources are synced again one per transaction, so the one refused is found and
+    named (SourceFailed) and the ones before it are loaded; if the graph is lost, the group
+    was not committed and its first source is named with the others.
+    """
+    group: list[SourceFacts] = []
+    rows = 0
+    for f in facts:
+        group.append(f)
+        rows += len(f.entities) + len(f.relations)
+        if rows >= group_rows:
+            yield from _sync_group(writer, group)
+            group, rows = [], 0
+    if group:
+        yield from _sync_group(writer, group)
+
+
+class SourceFailed(Exception):
+    def __init__(self, source_id: str, cause: Neo4jError | DriverError, uncommitted: Sequence[str]) -> None:
+        super().__init__(source_id)
+        self.source_id, self.cause, self.uncommitted = source_id, cause, uncommitted
+
+
+def _sync_group(writer: SourceWriter, group: Sequence[SourceFacts]) -> Iterator[SourcePlan]:
+    try:
+        plans = writer.sync_many(group)
+    except DriverError as exc:
+        raise SourceFailed(group[0].source_id, exc, [f.source_id for f in group]) from exc
+    except Neo4jError as exc:
+        if len(group) == 1:
+            raise SourceFailed(group[0].source_id, exc, [group[0].source_id]) from exc
+        plans = None
+    if plans is not None:
+        yield from plans
+        return
+    for f in group:  # refused together: which one?
+        try:
+            plan = writer.sync(f)
+        except (Neo4jError, DriverError) as exc:
+            raise SourceFailed(f.source_id, exc, [f.source_id]) from exc
+        yield plan
 
 
 def curated_cases(settings: Settings, paths: Sequence[Path] = ()) -> list[CaseFile]:
@@ -71,12 +140,13 @@ def load(
     if dry_run:
         return [writer.plan(f) for f in facts]
     apply_schema(driver, settings)
-    plans = []
-    for f in facts:
-        try:
-            plans.append(writer.sync(f))
-        except (Neo4jError, DriverError) as exc:
-            raise SourceLoadError(f.source_id, exc, plans) from exc
+    plans: list[SourcePlan] = []
+    try:
+        # curated files are few and small: one source per transaction, each loaded or not
+        for plan in sync_sources(writer, facts):
+            plans.append(plan)
+    except SourceFailed as exc:
+        raise SourceLoadError(exc.source_id, exc.cause, plans, uncommitted=exc.uncommitted) from exc.cause
     if has_gazetteer(driver, settings):
         # the official divisions are loaded: curated places join their division's node
         link_curated(driver, settings, resolve_cases(curated_cases(settings)))

@@ -195,12 +195,18 @@ class RegionWriter:
         if known:  # a reload, or curated places: bring them up to date
             tx.run(UPDATE_DIVISIONS, rows=known, source=SOURCE_ID).consume()
         edges = [
-            {"start": r["id"], "end": r["parent"], "props": {}, "evidence": r["evidence"]}
+            {
+                "start": r["id"],
+                "end": r["parent"],
+                "props": {},
+                "evidence": r["evidence"],
+                "source": SOURCE_ID,
+            }
             for r in rows
             if r["parent"]
         ]
         if edges:
-            tx.run(MERGE_LOCATED_IN, rows=edges, source=SOURCE_ID).consume()
+            tx.run(MERGE_LOCATED_IN, rows=edges).consume()
 
     def write(self, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
         """Write a stream of rows, one transaction per batch of one label; return rows per label."""
@@ -246,8 +252,18 @@ def link_curated(driver: Driver, settings: Settings, resolution: Resolution) -> 
     def work(tx: ManagedTransaction) -> None:
         for query in (RENAME_TWINS, MOVE_TWIN_EDGES, DELETE_TWINS, MARK_CURATED):
             tx.run(query, rows=rows).consume()
-        edges = [{"start": r["id"], "end": r["parent"], "props": {}, "evidence": r["evidence"]} for r in rows]
-        tx.run(MERGE_LOCATED_IN, rows=[e for e in edges if e["end"]], source=SOURCE_ID).consume()
+        edges = [
+            {
+                "start": r["id"],
+                "end": r["parent"],
+                "props": {},
+                "evidence": r["evidence"],
+                "source": SOURCE_ID,
+            }
+            for r in rows
+            if r["parent"]
+        ]
+        tx.run(MERGE_LOCATED_IN, rows=edges).consume()
         # curated search keys and sources now include the official name, code and the list
         SourceWriter(driver, settings).refresh_derived(tx, [r["id"] for r in rows])
 

@@ -42,6 +42,7 @@ from graph.vocabulary import SHARED_ENTITIES
 from loaders.casefile import validate_cases
 from loaders.facts import RELATION_PROPS, EntityFact, RelationFact, SourceFacts, facts_of
 from loaders.gazetteer import Division, read_divisions, short_name
+from loaders.load import SourceFailed, SourceLoadError, sync_sources
 from loaders.regions import RegionWriter, _division_kind, division_rows
 from loaders.writer import SourceWriter
 
@@ -433,6 +434,12 @@ def load_divisions(driver: Driver, settings: Settings, selection: Selection, ids
     return sum(writer.write(division_rows(selection.divisions(), ids)).values())
 
 
+GROUP_ROWS = 20_000
+"""Rows (entities and relations) of the counties synced together in one transaction."""
+BULK_BATCH = 5_000
+"""Rows per statement in a bulk load: the size the raw ceiling and the gazetteer use."""
+
+
 def load_overlay(
     driver: Driver,
     settings: Settings,
@@ -442,24 +449,41 @@ def load_overlay(
     via: str = "rows",
     directory: Path | None = None,
     on_county: Callable[[SynthStats], None] | None = None,
+    group_rows: int = GROUP_ROWS,
+    writer: SourceWriter | None = None,
 ) -> SynthStats:
-    """Generate and sync the overlay county by county (one source, one transaction each).
+    """Generate and sync the overlay county by county, one source per county, several counties
+    per transaction (`group_rows`; 0: one each); only the counties of one group are in memory.
 
     via="rows" hands the generated facts straight to the loader's writer; via="files" writes
     each county's case file into `directory`, then parses and validates it like a curated file
-    and syncs what the file says."""
+    and syncs what the file says. Raises SourceLoadError naming the county's source the graph
+    refused (the counties before it are loaded)."""
     if via not in ("rows", "files") or (via == "files" and directory is None):
         raise ValueError("via is 'rows', or 'files' with a directory")
-    writer = SourceWriter(driver, settings)
+    writer = writer or SourceWriter(driver, settings, batch_size=max(settings.batch_size, BULK_BATCH))
     stats = SynthStats()
-    for raw in cases(spec, selection):
-        if via == "files":
-            assert directory is not None
-            facts = facts_of(validate_cases([write_case(raw, directory)])[0])
-        else:
-            facts = facts_of_case(raw)
-        writer.sync(facts)
-        stats.add(raw)
-        if on_county:
-            on_county(stats)
+    pending: dict[str, dict[str, Any]] = {}
+    loaded: list[str] = []
+
+    def facts() -> Iterator[SourceFacts]:
+        for raw in cases(spec, selection):
+            if via == "files":
+                assert directory is not None
+                f = facts_of(validate_cases([write_case(raw, directory)])[0])
+            else:
+                f = facts_of_case(raw)
+            pending[f.source_id] = raw
+            yield f
+
+    try:
+        for plan in sync_sources(writer, facts(), group_rows=group_rows):
+            stats.add(pending.pop(plan.source_id))
+            loaded.append(plan.source_id)
+            if on_county:
+                on_county(stats)
+    except SourceFailed as exc:
+        raise SourceLoadError(
+            exc.source_id, exc.cause, [], loaded_ids=loaded, uncommitted=exc.uncommitted
+        ) from exc.cause
     return stats

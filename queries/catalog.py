@@ -99,6 +99,7 @@ class Entry(Generic[P, R]):
             "result": self.result.__name__,
         }
 
+
 CATALOG: dict[str, Entry[Any, Any]] = {}
 
 
