@@ -40,6 +40,7 @@ import neo4j
 from neo4j import Driver
 
 from bench.api import measure as measure_api
+from bench.api import status_kb
 from bench.clients import percentile
 from graph.connection import open_driver, resolve_target, session
 from graph.local_server import LocalServer
@@ -91,16 +92,6 @@ class Results:
     def say(self, text: str = "") -> None:
         print(text, flush=True)
         self.lines.append(text)
-
-
-def status_kb(pid: int, key: str) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def free_port() -> int:

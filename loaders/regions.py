@@ -160,6 +160,15 @@ def division_rows(divisions: Iterable[Division], ids: dict[str, str]) -> Iterato
         yield division_row(d, ids)
 
 
+def _parent_edges(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """MERGE_LOCATED_IN rows: each division's official edge to its parent."""
+    return [
+        {"start": r["id"], "end": r["parent"], "props": {}, "evidence": r["evidence"], "source": SOURCE_ID}
+        for r in rows
+        if r["parent"]
+    ]
+
+
 @dataclass
 class RegionReport:
     rows: int = 0
@@ -194,18 +203,7 @@ class RegionWriter:
         known = [r for r in rows if r["id"] not in created]
         if known:  # a reload, or curated places: bring them up to date
             tx.run(UPDATE_DIVISIONS, rows=known, source=SOURCE_ID).consume()
-        edges = [
-            {
-                "start": r["id"],
-                "end": r["parent"],
-                "props": {},
-                "evidence": r["evidence"],
-                "source": SOURCE_ID,
-            }
-            for r in rows
-            if r["parent"]
-        ]
-        if edges:
+        if edges := _parent_edges(rows):
             tx.run(MERGE_LOCATED_IN, rows=edges).consume()
 
     def write(self, rows: Iterable[dict[str, Any]]) -> dict[str, int]:
@@ -252,18 +250,7 @@ def link_curated(driver: Driver, settings: Settings, resolution: Resolution) -> 
     def work(tx: ManagedTransaction) -> None:
         for query in (RENAME_TWINS, MOVE_TWIN_EDGES, DELETE_TWINS, MARK_CURATED):
             tx.run(query, rows=rows).consume()
-        edges = [
-            {
-                "start": r["id"],
-                "end": r["parent"],
-                "props": {},
-                "evidence": r["evidence"],
-                "source": SOURCE_ID,
-            }
-            for r in rows
-            if r["parent"]
-        ]
-        tx.run(MERGE_LOCATED_IN, rows=edges).consume()
+        tx.run(MERGE_LOCATED_IN, rows=_parent_edges(rows)).consume()
         # curated search keys and sources now include the official name, code and the list
         SourceWriter(driver, settings).refresh_derived(tx, [r["id"] for r in rows])
 
