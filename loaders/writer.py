@@ -28,7 +28,8 @@ from loaders.facts import RELATION_PROPS, SourceFacts, SourcePlan, plan
 # Properties the loader derives from all sources together; not stated by any one file.
 DERIVED_PROPS = frozenset({"id", "aliases", "sources", "search", "pinyin", "search_scope"})
 # Properties the official division list gives a curated place (loaders.regions); no case file
-# states them, so a sync neither compares nor removes them.
+# states them, so a sync neither compares nor removes them. The search keys (`key_*`) are the
+# loader's own for every other entity (`_derived`).
 GAZETTEER_PROPS = frozenset({"code", "official_name", "level", "key_name", "key_pinyin", "key_initials"})
 
 # Patterns start at a node found by id: the local server expands a pattern from its first node,
@@ -314,7 +315,7 @@ class SourceWriter:
         self._run_batches(tx, "merge sources", MERGE_SOURCES, sources)
 
         by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        # every source of the group stating an entity: (source, aliases, name), in group order
+        # every source of the group stating an entity: (source, aliases, name, source kind), in group order
         stated: dict[str, list[tuple[str, Sequence[str], Any, str]]] = defaultdict(list)
         for f, p in live:
             added = {*p.entities.added, *p.quantities.added}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
@@ -135,18 +136,21 @@ RETURN {ref("n")} AS hit, n.aliases AS aliases, n.code AS code,
 """
 
 
-def _keys(q: str) -> list[str]:
-    """The keys that can match this (folded) query: codes are digits; pinyin and initials Latin
-    letters; curated names and official names anything."""
+@lru_cache(maxsize=1024)
+def _keys(text: str) -> tuple[str, ...]:
+    """The keys that can match this query once folded (each step of a search asks; folding is
+    done once): codes are digits; pinyin and initials Latin letters; curated names and official
+    names anything."""
+    q = fold(text)
     if q.isdigit():
-        return ["curated", "code"]
+        return ("curated", "code")
     if q.isascii():
         # one letter starts a name's initials exactly when it starts its pinyin
-        return ["curated", "name", "pinyin"] + (["initials"] if len(q) > 1 else [])
-    return ["curated", "name"]
+        return ("curated", "name", "pinyin") + (("initials",) if len(q) > 1 else ())
+    return ("curated", "name")
 
 
-def _earlier(keys: list[str], key: str, v: str) -> list[str]:
+def _earlier(keys: tuple[str, ...], key: str, v: str) -> list[str]:
     """Conditions that leave out what the keys before this one match."""
     return [f"NOT coalesce({_KEYS[k].format(v=v)}, false)" for k in keys[: keys.index(key)]]
 
@@ -157,7 +161,7 @@ def _search_cypher(p: SearchParams) -> dict[str, str]:
     own_index = p.label in BROAD_LABELS
     match = p.label if own_index else ENTITY_LABEL
     label = [f"x:{p.label}"] if p.label and not own_index else []
-    keys = _keys(fold(p.q))
+    keys = _keys(p.q)
     return {
         key: SEARCH_KEY.format(
             match=match,
@@ -170,7 +174,7 @@ def _search_cypher(p: SearchParams) -> dict[str, str]:
 
 
 def _broad(p: SearchParams, rows: Rows) -> list[str]:
-    return [k for k in _keys(fold(p.q)) if rows[k] and rows[k][0]["broad"]]
+    return [k for k in _keys(p.q) if rows[k] and rows[k][0]["broad"]]
 
 
 def _ranked(p: SearchParams, rows: Rows) -> list[dict[str, Any]]:
@@ -183,7 +187,7 @@ def _search_then(p: SearchParams, rows: Rows) -> FollowUp:
     """Step 2, for each broad key (only without a label: a region label of its own is never
     broad, any other leaves the regions out): its matches among the provinces, cities and
     counties, one part per label for its index. Step 3: the page's hits."""
-    keys = _keys(fold(p.q))
+    keys = _keys(p.q)
     regions = {
         f"{key}.regions": "UNION ALL".join(
             SEARCH_REGION_LABEL.format(
@@ -212,9 +216,10 @@ def region_path(regions: list[dict[str, Any]]) -> list[str]:
 
 def _search_shape(p: SearchParams, rows: Rows) -> SearchPage:
     broad = _broad(p, rows)
-    total = sum(rows[k][0]["total"] for k in _keys(fold(p.q)) if rows[k] and k not in broad)
+    total = sum(rows[k][0]["total"] for k in _keys(p.q) if rows[k] and k not in broad)
     ranked = {r["id"]: r for r in _ranked(p, rows)[p.offset : p.offset + p.limit]}
-    hits = sorted(rows["page"], key=lambda r: list(ranked).index(r["hit"]["id"]))
+    order = {hit_id: i for i, hit_id in enumerate(ranked)}
+    hits = sorted(rows["page"], key=lambda r: order[r["hit"]["id"]])
     items = [
         SearchHit(
             **r["hit"],
