@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -28,7 +29,7 @@ from typing import Any
 import neo4j
 from neo4j import Driver
 
-from bench.run import busiest_province, commit, fmt_ms, latency, machine, pick_params, search_terms
+from bench.run import busiest_province, fmt_ms, header, latency, pick_params, search_terms
 from graph.connection import open_driver, resolve_target, session
 from graph.settings import Settings, get_settings
 from loaders.synthetic import SynthSpec, select
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = get_settings()
     driver = open_driver(resolve_target(settings), settings)
-    started = dt.datetime.now(dt.UTC)
+    started, load = dt.datetime.now(dt.UTC), os.getloadavg()
     lines: list[str] = []
 
     def say(text: str = "") -> None:
@@ -133,17 +134,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         driver.close()
     if args.out:
-        command = "python -m bench.queries " + " ".join(argv if argv is not None else sys.argv[1:])
-        header = [
+        title = (
             f"\n### {started:%Y-%m-%d %H:%M} UTC: catalog latency on a loaded graph "
-            f"(scale {args.scale:g}, seed {args.seed})",
-            "",
-            f"- machine: {machine()}; the 2 cores are shared with other work, so read the ratios",
-            f"- commit: {commit()}",
-            f"- command: `{command.strip()}`",
-        ]
+            f"(scale {args.scale:g}, seed {args.seed})"
+        )
         with args.out.open("a", encoding="utf-8") as handle:
-            handle.write("\n".join([*header, *lines, ""]))
+            handle.write("\n".join([*header(title, "bench.queries", argv, load), *lines, ""]))
     return 0
 
 

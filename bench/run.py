@@ -276,6 +276,26 @@ def machine() -> str:
     return f"{platform.node()}: {os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, Python {py}"
 
 
+def header(
+    title: str,
+    module: str,
+    argv: Sequence[str] | None,
+    load: tuple[float, float, float],
+    took: float | None = None,
+) -> list[str]:
+    """A section's first lines: what ran, where, on which commit, and how busy the machine was
+    when it started (the load average, measured: other work on the 2 cores slows every figure)."""
+    command = f"python -m {module} " + " ".join(argv if argv is not None else sys.argv[1:])
+    spent = f" ({took:.0f} s in all)" if took is not None else ""
+    return [
+        title,
+        "",
+        f"- machine: {machine()}; load average at the start {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}",
+        f"- commit: {commit()}",
+        f"- command: `{command.strip()}`{spent}",
+    ]
+
+
 def commit() -> str:
     try:
         head = subprocess.run(
@@ -468,22 +488,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     out = Results()
-    started = dt.datetime.now(dt.UTC)
-    command = "python -m bench.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    started, load = dt.datetime.now(dt.UTC), os.getloadavg()
     with tempfile.TemporaryDirectory(prefix="ruralkg-bench-") as tmp:
         bench(args, args.data_dir or Path(tmp), out)
     took = (dt.datetime.now(dt.UTC) - started).total_seconds()
-    section = "\n".join(
-        [
-            f"\n## {started:%Y-%m-%d %H:%M} UTC: scale {args.scale:g}, seed {args.seed}",
-            "",
-            f"- machine: {machine()}; the 2 cores are shared with other work, so read the ratios",
-            f"- commit: {commit()}",
-            f"- command: `{command.strip()}` ({took:.0f} s in all)",
-            *out.lines,
-            "",
-        ]
-    )
+    title = f"\n## {started:%Y-%m-%d %H:%M} UTC: scale {args.scale:g}, seed {args.seed}"
+    section = "\n".join([*header(title, "bench.run", argv, load, took), *out.lines, ""])
     with args.out.open("a", encoding="utf-8") as handle:
         if handle.tell() == 0:
             handle.write(

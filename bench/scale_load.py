@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import resource
-import sys
 import time
 from pathlib import Path
 
-from bench.run import commit, free_port, machine, status_kb
+from bench.run import free_port, header, status_kb
 from graph.connection import open_driver, resolve_target, session
 from graph.local_server import LocalServer
 from graph.settings import Settings
@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     server = LocalServer(settings)
     state, _ = server.start(owned=True)
     driver = open_driver(resolve_target(settings), settings)
-    started_at = dt.datetime.now(dt.UTC)
+    started_at, load = dt.datetime.now(dt.UTC), os.getloadavg()
     lines: list[str] = []
 
     def say(text: str) -> None:
@@ -117,17 +117,10 @@ def main(argv: list[str] | None = None) -> int:
         if not args.keep_server:
             server.stop()
     if args.out:
-        command = "python -m bench.scale_load " + " ".join(argv if argv is not None else sys.argv[1:])
-        section = [
-            f"\n### {started_at:%Y-%m-%d %H:%M} UTC: the load alone at scale {args.scale:g}, "
-            f"seed {args.seed}",
-            "",
-            f"- machine: {machine()}; shared with other work",
-            f"- commit: {commit()}",
-            f"- command: `{command.strip()}`",
-            *lines,
-            "",
-        ]
+        title = (
+            f"\n### {started_at:%Y-%m-%d %H:%M} UTC: the load alone at scale {args.scale:g}, seed {args.seed}"
+        )
+        section = [*header(title, "bench.scale_load", argv, load), *lines, ""]
         with args.out.open("a", encoding="utf-8") as handle:
             handle.write("\n".join(section))
     return 0
