@@ -57,3 +57,8 @@ SHARED_ENTITIES: dict[str, SharedEntity] = {
         "Practice", "国家级全域旅游标准化", "National all-for-one tourism standardization", "campaign"
     ),
 }
+
+SHARED_LABELS: tuple[str, ...] = tuple(sorted({e.label for e in SHARED_ENTITIES.values()}))
+"""The shared vocabulary's labels. One industry joins every village that has it (茶叶: 31,201
+nodes two hops from one village at scale 0.1), so a neighbourhood reaches them but does not walk
+on through them unless asked to."""

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from graph.model import ENTITY_LABEL
 from graph.schema import BROAD_LABELS
 from graph.text import HIDDEN_PROPS, SEARCH_SEPARATOR, fold
+from graph.vocabulary import SHARED_LABELS
 from queries.catalog import Entry, FollowUp, NotFound, Params, Rows, fixed, register
 from queries.models import (
     DOMAIN_TYPES,
@@ -358,13 +359,26 @@ ENTITY = register(
 # -- neighbourhood ----------------------------------------------------------------------------
 
 
+Depth = Annotated[int, Field(ge=1, le=3, description="hops from the entity, 1 to 3")]
+ThroughShared = Annotated[
+    bool,
+    Field(
+        description=(
+            f"also walk on through the shared vocabulary ({', '.join(SHARED_LABELS)}): by default they are "
+            "reached but not crossed, since one industry joins every village that has it"
+        )
+    ),
+]
+
+
 class NeighborhoodQuery(Params):
-    depth: int = Field(1, ge=1, le=3, description="hops from the entity, 1 to 3")
+    depth: Depth = 1
     labels: Labels | None = Field(None, description="only nodes with one of these labels (all by default)")
     types: RelTypes | None = Field(
         None, description="only these relationship types (default: all but MENTIONS and HAS_QUANTITY)"
     )
     limit: int = Field(100, ge=1, le=2000, description="node cap; nearest nodes are kept")
+    through_shared: ThroughShared = False
 
 
 class NeighborhoodParams(NeighborhoodQuery):
@@ -390,30 +404,70 @@ class Network(BaseModel):
 
 
 NEIGHBORHOOD_CENTER = f"MATCH (n:Entity {{id: $id}}) RETURN {ref('n')} AS center"
-# depth is a validated integer 1..3: the one value formatted into the text. The edges among the
-# kept nodes start from each one through the id index: scanning every relationship in the graph
-# for ends in the list took most of a 500-node view's time (bench/views.py).
+# Breadth first, one layer per hop (depth is a validated integer 1..3, the one value formatted
+# into the text): layer k holds the nodes one step from layer k-1, and a node's distance is the
+# first layer it is in. A variable-length pattern filtered on its inner nodes still walked every
+# path through a shared industry on the local server (200-380 ms where the layers take 4-20);
+# a layer leaves the shared vocabulary out of the next one's starting points before it steps.
+# The centre is always stepped from, whatever its label. The edges among the kept nodes start
+# from each of them as collected: scanning every relationship in the graph for ends in the list
+# took most of a 500-node view's time (bench/views.py), and finding each again by id a third of
+# a depth-2 answer's.
+_NEIGHBORHOOD_STEP = (
+    "MATCH (f)-[r]-(m:Entity) WHERE type(r) IN $types"
+    " AND ($labels IS NULL OR any(l IN labels(m) WHERE l IN $labels)) RETURN m"
+)
+_NEIGHBORHOOD_LAYER = """
+WITH *, COLLECT {{
+  UNWIND d{before} AS f
+  WITH DISTINCT f
+  WHERE $through_shared OR NOT ({shared})
+  {step}
+}} AS d{layer}"""
 NEIGHBORHOOD = """
-MATCH p = (c:Entity {{id: $id}})-[rels*1..{depth}]-(m:Entity)
-WHERE m.id <> $id AND all(r IN rels WHERE type(r) IN $types)
-  AND all(x IN nodes(p) WHERE x.id = $id OR $labels IS NULL OR any(l IN labels(x) WHERE l IN $labels))
-WITH m, min(length(p)) AS distance
+MATCH (f:Entity {{id: $id}})
+WITH COLLECT {{ {step} }} AS d1{layers}
+UNWIND range(1, {depth}) AS distance
+UNWIND [{all_layers}][distance - 1] AS m
+WITH m, min(distance) AS distance
+WHERE m.id <> $id
 ORDER BY distance, m.id
-WITH collect({ref}) AS reached
-WITH reached, reached[0..$limit] AS kept
-WITH reached, kept, [k IN kept | k.id] + [$id] AS ids
-RETURN size(reached) AS total, kept, [x IN reached[$limit..] | x.label] AS cut_labels,
+WITH collect({ref}) AS reached, collect(m) AS nodes
+WITH reached, nodes[0..$limit] + COLLECT {{ MATCH (c:Entity {{id: $id}}) RETURN c }} AS kept_nodes
+RETURN size(reached) AS total, reached[0..$limit] AS kept, [x IN reached[$limit..] | x.label] AS cut_labels,
        COLLECT {{
-         UNWIND ids AS aid
-         MATCH (a:Entity {{id: aid}})-[r]->(b:Entity)
-         WHERE b.id IN ids AND type(r) IN $types
+         UNWIND kept_nodes AS a
+         MATCH (a)-[r]->(b:Entity)
+         WHERE b IN kept_nodes AND type(r) IN $types
          RETURN {edge} AS edge
        }} AS edges
 """
 
 
+def _neighborhood_cypher(depth: int) -> str:
+    shared = " OR ".join(f"f:{label}" for label in SHARED_LABELS)
+    layers = "".join(
+        _NEIGHBORHOOD_LAYER.format(before=k - 1, layer=k, shared=shared, step=_NEIGHBORHOOD_STEP)
+        for k in range(2, depth + 1)
+    )
+    return NEIGHBORHOOD.format(
+        step=_NEIGHBORHOOD_STEP,
+        layers=layers,
+        depth=depth,
+        all_layers=", ".join(f"d{k}" for k in range(1, depth + 1)),
+        ref=ref("m", distance="distance"),
+        edge=edge("r", "a.id", "b.id"),
+    )
+
+
 def _neighborhood_bind(p: NeighborhoodParams) -> dict[str, Any]:
-    return {"id": p.id, "types": list(p.types or DOMAIN_TYPES), "labels": p.labels, "limit": p.limit}
+    return {
+        "id": p.id,
+        "types": list(p.types or DOMAIN_TYPES),
+        "labels": p.labels,
+        "limit": p.limit,
+        "through_shared": p.through_shared,
+    }
 
 
 def _neighborhood_shape(p: NeighborhoodParams, rows: Rows) -> Network:
@@ -444,9 +498,7 @@ NEIGHBORHOOD_ENTRY = register(
         result=Network,
         cypher=lambda p: {
             "center": NEIGHBORHOOD_CENTER,
-            "nodes": NEIGHBORHOOD.format(
-                depth=p.depth, ref=ref("m", distance="distance"), edge=edge("r", "a.id", "b.id")
-            ),
+            "nodes": _neighborhood_cypher(p.depth),
         },
         bind=_neighborhood_bind,
         shape=_neighborhood_shape,

@@ -23,6 +23,7 @@ from typing import Any
 import yaml
 
 from graph.text import SEARCH_SEPARATOR, fold, pinyin, search_key
+from graph.vocabulary import SHARED_LABELS
 from queries.explore import SEARCH_CAP
 
 JSON = dict[str, Any]
@@ -787,14 +788,16 @@ def distances(
     depth: int,
     types: Sequence[str] = DOMAIN_TYPES,
     labels: Sequence[str] | None = None,
+    stop_at: Sequence[str] = (),
 ) -> dict[str, int]:
     """Breadth-first over relationships of these types in either direction, stepping only onto
-    nodes with one of `labels` (the centre itself is exempt): node id -> hops, within depth."""
+    nodes with one of `labels` and on from nodes without one of `stop_at` (the centre itself is
+    exempt from both): node id -> hops, within depth."""
     dist = {center: 0}
     queue = deque([center])
     while queue:
         here = queue.popleft()
-        if dist[here] == depth:
+        if dist[here] == depth or (here != center and g.label(here) in stop_at):
             continue
         for other, _ in g.neighbours(here, types):
             if other in dist or (labels is not None and g.label(other) not in labels):
@@ -813,11 +816,14 @@ def neighborhood(
     labels: Sequence[str] | None = None,
     types: Sequence[str] | None = None,
     limit: int = 100,
+    through_shared: bool = False,
 ) -> JSON:
-    """Nodes within `depth` hops, nearest first then by id, capped at `limit`; the relationships
-    (of the allowed types) among the kept nodes and the centre; what the cap left out."""
+    """Nodes within `depth` hops, nearest first then by id, capped at `limit`, not walking on
+    through the shared vocabulary unless asked; the relationships (of the allowed types) among
+    the kept nodes and the centre; what the cap left out."""
     allowed = tuple(types or DOMAIN_TYPES)
-    dist = distances(g, center, depth=depth, types=allowed, labels=labels)
+    stop_at = () if through_shared else SHARED_LABELS
+    dist = distances(g, center, depth=depth, types=allowed, labels=labels, stop_at=stop_at)
     reached = sorted(dist, key=lambda n: (dist[n], n))
     kept, cut = reached[:limit], reached[limit:]
     ids = {*kept, center}

@@ -35,6 +35,7 @@ ZHU_JUNPING = "person:fujian.zhouning.zhu-junping"
 LIU_QIAN = "person:fujian.zhouning.liu-qian"
 CHI_LIBO = "person:shanxi.fenyang.chi-libo"
 TOURISM_COMPANY = "enterprise:fujian.zhouning.lidun.louping.tourism-company"
+YUNSHE = "village:guizhou.jiangkou.yunshe"
 ZHOUNING_SOURCE = "source:2022-08-15.zhouning"
 
 VILLAGES = G.ids("Village")
@@ -164,6 +165,10 @@ NEIGHBORHOODS: list[tuple[str, dict[str, Any]]] = [
     (ZHOUNING, {"depth": 1, "types": ["HAS_QUANTITY", "LOCATED_IN"], "limit": 5}),
     (CHI_LIBO, {"depth": 3, "types": ["HOLDS_POST", "HAS_MEMBER", "BASED_IN"]}),
     ("industry:tea", {"depth": 2, "labels": ["Village", "Enterprise", "Township"], "limit": 6}),
+    (YUNSHE, {"depth": 2}),
+    (YUNSHE, {"depth": 2, "through_shared": True}),
+    (YUNSHE, {"depth": 3, "through_shared": True, "limit": 40}),
+    ("industry:tea", {"depth": 2, "through_shared": True, "limit": 50}),
 ]
 
 
@@ -181,6 +186,7 @@ def test_neighborhood(client: httpx.Client, case: tuple[str, dict[str, Any]]) ->
         labels=params.get("labels"),
         types=params.get("types"),
         limit=params.get("limit", 100),
+        through_shared=params.get("through_shared", False),
     )
     query_string = {k: ",".join(v) if isinstance(v, list) else v for k, v in params.items()}
     got = get(client, f"/entities/{center}/neighborhood", query_string)
@@ -196,13 +202,22 @@ def test_neighborhood(client: httpx.Client, case: tuple[str, dict[str, Any]]) ->
 def test_neighborhood_cases_cover_truncation_and_filters() -> None:
     answers = [
         x.neighborhood(
-            G, c, depth=p["depth"], labels=p.get("labels"), types=p.get("types"), limit=p.get("limit", 100)
+            G,
+            c,
+            depth=p["depth"],
+            labels=p.get("labels"),
+            types=p.get("types"),
+            limit=p.get("limit", 100),
+            through_shared=p.get("through_shared", False),
         )
         for c, p in NEIGHBORHOODS
     ]
     assert any(a["truncated"] for a in answers) and any(not a["truncated"] for a in answers)
     assert all(a["nodes"] for a in answers)
     assert any(len(a["cut"]["by_label"]) > 1 for a in answers)
+    # 云舍 shares industries with villages it has no other tie to within two hops
+    crossed = x.neighborhood(G, YUNSHE, depth=2, through_shared=True)
+    assert crossed["total_nodes"] > x.neighborhood(G, YUNSHE, depth=2)["total_nodes"]
 
 
 def test_neighborhood_over_mentions_reaches_every_declared_entity(client: httpx.Client) -> None:

@@ -37,7 +37,7 @@ from api.views.network import (
 )
 from queries import get_entry
 from queries.catalog import Params
-from queries.explore import NEIGHBORHOOD_ENTRY, PATH, NeighborhoodParams, PathParams
+from queries.explore import NEIGHBORHOOD_ENTRY, PATH, Depth, NeighborhoodParams, PathParams, ThroughShared
 from queries.models import Labels, RelTypes
 
 STATIC_URL = "/static"
@@ -122,7 +122,8 @@ class ViewQuery(Params):
 
 
 class EntityViewQuery(ViewQuery):
-    depth: int = Field(1, ge=1, le=3, description="hops from the entity, 1 to 3")
+    depth: Depth = 1
+    through_shared: ThroughShared = False
 
 
 class PathViewQuery(ViewQuery):
@@ -250,6 +251,7 @@ async def entity_view(
         depth=query.depth,
         labels=query.labels,
         types=query.types,
+        through_shared=query.through_shared,
         limit=max(1, query.limit - 1),  # the view's cap counts the centre too
     )
     answer = await run_entry(graph, NEIGHBORHOOD_ENTRY, params)
