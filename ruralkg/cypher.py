@@ -23,6 +23,7 @@ from neo4j.graph import Node, Path, Relationship
 from graph.connection import GraphUnavailable, connect, session
 from graph.model import ENTITY_LABEL
 from graph.settings import Settings, get_settings
+from graph.text import HIDDEN_PROPS
 from queries.catalog import is_timeout, plain
 from queries.models import edge_from
 from queries.readonly import WriteRefused, assert_read_only
@@ -30,8 +31,6 @@ from ruralkg.errors import CypherError, GraphUnreachable, QueryTimedOut, WriteNo
 
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 100_000
-# Node properties that serve search and say nothing to a reader.
-_HIDDEN = frozenset({"search"})
 
 # A literal or comment (skipped: `$x` inside '...' is text), a $parameter (plain or
 # backquoted), or a backquoted name (skipped).
@@ -81,7 +80,7 @@ def _node_id(node: Node) -> str:
 
 
 def _node_cell(node: Node) -> dict[str, Any]:
-    props = {k: plain(v) for k, v in sorted(node.items()) if k not in _HIDDEN}
+    props = {k: plain(v) for k, v in sorted(node.items()) if k not in HIDDEN_PROPS}
     return {"id": _node_id(node), "label": own_label(node), **props}
 
 
