@@ -7,7 +7,8 @@ from typing import Annotated, Any, Generic, Literal, TypeVar
 from annotated_types import MaxLen
 from pydantic import BaseModel, BeforeValidator, Field
 
-from graph.model import ENTITY_LABEL, GENERATED_RELATIONSHIPS, LABELS, RELATIONSHIPS
+from graph.model import ENTITY_LABEL, GENERATED_RELATIONSHIPS, LABEL_PREFIXES, LABELS, RELATIONSHIPS
+from graph.vocabulary import SHARED_LABELS
 from queries.catalog import Params
 
 T = TypeVar("T")
@@ -43,6 +44,11 @@ RelTypes = Annotated[list[RelType], BeforeValidator(_split_commas), MaxLen(32)]
 # (HAS_QUANTITY) are left out of traversals unless asked for, or every entity of an article
 # would be two hops from every other through its Source node.
 DOMAIN_TYPES: tuple[str, ...] = tuple(RELATIONSHIPS)
+SHARED_TYPES: tuple[str, ...] = tuple(
+    t for t, (_, ends) in RELATIONSHIPS.items() if set(ends) <= set(SHARED_LABELS)
+)
+"""Types that only say an entity has an industry or practice of the shared vocabulary."""
+SHARED_PREFIXES: frozenset[str] = frozenset(LABEL_PREFIXES[label] for label in SHARED_LABELS)
 
 
 def label_of(var: str) -> str:

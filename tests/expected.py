@@ -867,6 +867,18 @@ def shortest_paths(
     return found
 
 
+def path_types(
+    g: Graph, source: str, target: str, *, types: Sequence[str] | None = None, through_shared: bool = False
+) -> tuple[str, ...]:
+    """The types a path may use: those asked for; else every domain type but having an industry
+    or a practice, unless asked or an end is one."""
+    if types:
+        return tuple(types)
+    if through_shared or {g.label(source), g.label(target)} & {"Industry", "Practice"}:
+        return DOMAIN_TYPES
+    return tuple(t for t in DOMAIN_TYPES if t not in ("IN_INDUSTRY", "USES_PRACTICE"))
+
+
 def paths(
     g: Graph, source: str, target: str, *, max_depth: int = 4, types: Sequence[str] = DOMAIN_TYPES
 ) -> list[JSON]:

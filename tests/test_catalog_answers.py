@@ -253,7 +253,19 @@ PATHS: list[tuple[str, str, dict[str, Any]]] = [
     # more shortest paths than the limit: the first ones in the stable order, and the count
     (CHEN_JIANFU, TOURISM_COMPANY, {"limit": 1}),
     (QINXI, "village:shanxi.fenyang.yudaohe.guchi", {"max_depth": 6, "limit": 2}),
+    # through an industry or practice in common only when asked (or an end is one)
+    (QINXI, JITOU, {"through_shared": True}),
+    (QINXI, "village:shanxi.fenyang.yudaohe.guchi", {"max_depth": 6, "through_shared": True}),
+    (YUNSHE, HANYAN, {"max_depth": 6}),
+    (YUNSHE, HANYAN, {"max_depth": 6, "through_shared": True}),
+    ("practice:joint-village-party-building", QINXI, {}),
 ]
+
+
+def _path_types(source: str, target: str, params: dict[str, Any]) -> tuple[str, ...]:
+    return x.path_types(
+        G, source, target, types=params.get("types"), through_shared=params.get("through_shared", False)
+    )
 
 
 def _path_id(case: tuple[str, str, dict[str, Any]]) -> str:
@@ -263,7 +275,7 @@ def _path_id(case: tuple[str, str, dict[str, Any]]) -> str:
 @pytest.mark.parametrize("case", PATHS, ids=_path_id)
 def test_path(client: httpx.Client, case: tuple[str, str, dict[str, Any]]) -> None:
     source, target, params = case
-    types = params.get("types", x.DOMAIN_TYPES)
+    types = _path_types(source, target, params)
     want = x.paths(G, source, target, max_depth=params.get("max_depth", 4), types=types)
     query_string = {"source": source, "target": target}
     query_string |= {k: ",".join(v) if isinstance(v, list) else v for k, v in params.items()}
@@ -280,9 +292,13 @@ def test_path(client: httpx.Client, case: tuple[str, str, dict[str, Any]]) -> No
 
 def test_path_cases_cover_found_and_not_found() -> None:
     found = [
-        x.shortest_paths(G, s, t, max_depth=p.get("max_depth", 4), types=p.get("types", x.DOMAIN_TYPES))
+        x.shortest_paths(G, s, t, max_depth=p.get("max_depth", 4), types=_path_types(s, t, p))
         for s, t, p in PATHS
     ]
+    crossing = [f for f, (_, _, p) in zip(found, PATHS, strict=True) if p.get("through_shared")]
+    assert any(
+        any(G.label(n) in ("Industry", "Practice") for nodes, _ in f for n in nodes[1:-1]) for f in crossing
+    ), "a pair joined through an industry or practice when asked"
     assert sum(1 for f in found if not f) >= 2, "pairs with no path within max_depth"
     assert any(len(f) > 1 for f in found), "pairs with several shortest paths"
     assert any(len(f) > p.get("limit", 10) for f, (_, _, p) in zip(found, PATHS, strict=True)), (

@@ -37,7 +37,15 @@ from api.views.network import (
 )
 from queries import get_entry
 from queries.catalog import Params
-from queries.explore import NEIGHBORHOOD_ENTRY, PATH, Depth, NeighborhoodParams, PathParams, ThroughShared
+from queries.explore import (
+    NEIGHBORHOOD_ENTRY,
+    PATH,
+    Depth,
+    JoinThroughShared,
+    NeighborhoodParams,
+    PathParams,
+    ThroughShared,
+)
 from queries.models import Labels, RelTypes
 
 STATIC_URL = "/static"
@@ -131,6 +139,7 @@ class PathViewQuery(ViewQuery):
     target: str = Field(min_length=3, max_length=200, description="id of the other end")
     max_depth: int = Field(4, ge=1, le=6, description="longest path considered")
     paths: int = Field(10, ge=1, le=50, description="at most this many shortest paths")
+    through_shared: JoinThroughShared = False
 
 
 def _page(request: Request, template: str, **ctx: Any) -> HTMLResponse:
@@ -306,6 +315,7 @@ async def paths_view(
         max_depth=query.max_depth,
         types=query.types,
         limit=query.paths,
+        through_shared=query.through_shared,
     )
     answer = await run_entry(graph, PATH, params)
     found = len(answer.paths)
