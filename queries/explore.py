@@ -576,12 +576,12 @@ MATCH p = allShortestPaths((a)-[:{types}*..{depth}]-(b))
 # relationship types), so every server and every reload picks the same ones. Ids hold no
 # space, so the key orders like the list of ids it is made of. One statement gives the page and
 # the total: the search for the shortest paths is the cost, and a second statement for the
-# count ran it again. By default it leaves out the types that tie an entity to its industries
-# and practices: through 茶叶, 31,000 villages are two hops from one, and between two villages
-# of a county at scale 0.1 allShortestPaths took 1.5-2.4 s on the local server with them, 7 ms
-# without. Each row of the
-# page carries the total (no row: no path). The maps are built after the UNWIND: the local
-# server gave nulls for map projections inside a comprehension over the collected paths.
+# count ran it again. Each row of the page carries the total (no row: no path). The maps are
+# built after the UNWIND: the local server gave nulls for map projections inside a
+# comprehension over the collected paths. By default the search leaves out the types that tie
+# an entity to its industries and practices: through 茶叶, 31,000 villages are two hops from
+# one, and between two villages of a county at scale 0.1 allShortestPaths took 1.5-2.4 s on the
+# local server with them, 7 ms without.
 PATHS = """
 WITH p, reduce(k = '', x IN nodes(p) | k + x.id + ' ')
         + reduce(k = '', r IN relationships(p) | k + type(r) + ' ') AS key

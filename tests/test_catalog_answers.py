@@ -172,14 +172,9 @@ NEIGHBORHOODS: list[tuple[str, dict[str, Any]]] = [
 ]
 
 
-def _neighborhood_id(case: tuple[str, dict[str, Any]]) -> str:
-    return f"{case[0]} {case[1]}"
-
-
-@pytest.mark.parametrize("case", NEIGHBORHOODS, ids=_neighborhood_id)
-def test_neighborhood(client: httpx.Client, case: tuple[str, dict[str, Any]]) -> None:
-    center, params = case
-    want = x.neighborhood(
+def _neighborhood_of(center: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The expected answer for a case: the entry's defaults where the case leaves a parameter out."""
+    return x.neighborhood(
         G,
         center,
         depth=params["depth"],
@@ -188,6 +183,16 @@ def test_neighborhood(client: httpx.Client, case: tuple[str, dict[str, Any]]) ->
         limit=params.get("limit", 100),
         through_shared=params.get("through_shared", False),
     )
+
+
+def _neighborhood_id(case: tuple[str, dict[str, Any]]) -> str:
+    return f"{case[0]} {case[1]}"
+
+
+@pytest.mark.parametrize("case", NEIGHBORHOODS, ids=_neighborhood_id)
+def test_neighborhood(client: httpx.Client, case: tuple[str, dict[str, Any]]) -> None:
+    center, params = case
+    want = _neighborhood_of(center, params)
     query_string = {k: ",".join(v) if isinstance(v, list) else v for k, v in params.items()}
     got = get(client, f"/entities/{center}/neighborhood", query_string)
     assert got["center"] == want["center"]
@@ -200,18 +205,7 @@ def test_neighborhood(client: httpx.Client, case: tuple[str, dict[str, Any]]) ->
 
 
 def test_neighborhood_cases_cover_truncation_and_filters() -> None:
-    answers = [
-        x.neighborhood(
-            G,
-            c,
-            depth=p["depth"],
-            labels=p.get("labels"),
-            types=p.get("types"),
-            limit=p.get("limit", 100),
-            through_shared=p.get("through_shared", False),
-        )
-        for c, p in NEIGHBORHOODS
-    ]
+    answers = [_neighborhood_of(c, p) for c, p in NEIGHBORHOODS]
     assert any(a["truncated"] for a in answers) and any(not a["truncated"] for a in answers)
     assert all(a["nodes"] for a in answers)
     assert any(len(a["cut"]["by_label"]) > 1 for a in answers)
