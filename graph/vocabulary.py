@@ -63,7 +63,7 @@ SHARED_ENTITIES: dict[str, SharedEntity] = {
         "定期例会",
         "regular meeting cadence",
         "mechanism",
-        "联合党组织按固定周期(每周、每月)召开例会,通报情况、协调共同事务。",
+        "按固定周期(每周、每月、每季)召开例会、对比或总结,通报进展、协调共同事务。",
     ),
     "practice:branch-cooperative-farmers": SharedEntity(
         "Practice",

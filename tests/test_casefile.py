@@ -46,6 +46,8 @@ quantities:
     measure: 下派干部人数
     value: 46
     unit: 名
+    year: 2022
+    year_stated: false
     evidence: 下派干部46名
 """
 
@@ -135,7 +137,7 @@ def test_bad_id_and_prefix(tmp_path: Path) -> None:
     assert err.field == "id" and "prefix" not in err.message and "quantity:scope.slug" in err.message
 
 
-def test_dispatch_needs_role_and_level_and_sections_are_known(tmp_path: Path) -> None:
+def test_a_dispatch_role_comes_from_its_vocabulary_and_sections_are_known(tmp_path: Path) -> None:
     body = GOOD_BODY.replace(
         "relations:\n",
         "relations:\n"
@@ -150,7 +152,9 @@ def test_dispatch_needs_role_and_level_and_sections_are_known(tmp_path: Path) ->
     )
     errors = _errors(_write(tmp_path, body + "people: []\n"))
     messages = [e.message for e in errors]
-    assert any(m.startswith("DISPATCHED_TO needs `role`, one of 第一书记") for m in messages), messages
+    assert any(
+        m.startswith("'书记' is not a DISPATCHED_TO role; expected one of 第一书记") for m in messages
+    ), messages
     assert any(m.startswith("unknown section") for m in messages), messages
     assert len(errors) == 2
 
