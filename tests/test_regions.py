@@ -389,7 +389,7 @@ def test_region_by_code(client: httpx.Client) -> None:
         "township:fujian.zhouning.lidun",
         "township:fujian.zhouning.makeng",
         "township:shanxi.fenyang.yudaohe",
-        "township:cn.520621102",
+        "township:guizhou.jiangkou.taiping",  # 太平镇, now curated (issue 18),
         "township:zhejiang.tiantai.longxi",
         "city:fujian.ningde",
         "village:fujian.zhouning.lidun.qinxi",
