@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from graph.model import LABELS, DispatchRole
 from graph.text import HIDDEN_PROPS
 from queries.catalog import Entry, NotFound, Params, Rows, fixed, register
-from queries.models import Page, Paged, Ref, SourceQuote, SourceRef, label_of, page, ref, refs, source_ref
+from queries.models import Page, Paged, Ref, SourceQuote, SourceRef, page, ref, refs, source_ref
 
 # The longest LOCATED_IN chain: project -> village -> township -> county -> city -> province,
 # with a hop to spare. Bounded, so a mistaken cycle in the data cannot run away.
