@@ -272,15 +272,15 @@ class RegionWriter:
         progress: LoadProgress | None,
     ) -> None:
         assert label in ("Province", "City", "County", "Township", "Village")
+        # a curated place's node is there when its case was loaded: looked up, created if not
+        lookup = [r for r in rows if r["curated"]] if fresh else list(rows)
+        created = {
+            r["id"] for r in tx.run(CREATE_DIVISIONS.format(label=label), rows=lookup, source=SOURCE_ID)
+        }
         if fresh:
             new = [r for r in rows if not r["curated"]]
             tx.run(CREATE_FRESH.format(label=label), rows=new, source=SOURCE_ID).consume()
-            created = {r["id"] for r in new}
-        else:
-            created = {
-                r["id"]
-                for r in tx.run(CREATE_DIVISIONS.format(label=label), rows=list(rows), source=SOURCE_ID)
-            }
+            created |= {r["id"] for r in new}
         if edges := _parent_edges(r for r in rows if r["id"] in created):
             tx.run(CREATE_LOCATED_IN, rows=edges).consume()
         known = [r for r in rows if r["id"] not in created]

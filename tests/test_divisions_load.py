@@ -73,6 +73,29 @@ def test_a_load_cut_short_resumes_to_the_same_graph(clean_graph: Driver, setting
     assert snapshot(driver, settings) == resumed
 
 
+def test_a_first_load_without_the_cases_creates_the_curated_places_too(
+    clean_graph: Driver, settings: Settings
+) -> None:
+    """Into a graph holding nothing, the divisions curated places resolve to are created under
+    their curated ids (their cases may be loaded later), with every edge to a parent."""
+    report = load_regions(clean_graph, settings, resolve_cases(curated_cases(settings)), within=[ZHOUNING])
+    assert report.rows == 159
+    db = settings.neo4j_database
+    ids = {
+        r["id"]
+        for r in clean_graph.execute_query(
+            "MATCH (n:Entity) WHERE n.code IS NOT NULL RETURN n.id AS id", database_=db
+        ).records
+    }
+    assert len(ids) == 159 and {"county:fujian.zhouning", "village:fujian.zhouning.lidun.qinxi"} <= ids
+    edges = clean_graph.execute_query(
+        "MATCH (c:Entity)-[l:LOCATED_IN]->(:Entity) WHERE c.code IS NOT NULL RETURN count(l) AS n",
+        database_=db,
+    ).records[0]["n"]
+    assert edges == 158  # every division but the province
+    assert read_progress(clean_graph, settings) == LoadProgress((ZHOUNING,), 159, 159, "create", "done")
+
+
 def test_regions_load_takes_several_codes(clean_graph: Driver, settings: Settings) -> None:
     _curated(clean_graph, settings)
     status = run_cli(settings, "regions", "status")
