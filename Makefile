@@ -41,7 +41,7 @@ lint: install-dev
 test: lint
 	$(BIN)/pytest
 
-# make bench SCALE=0.1: the benchmarks on a local server of their own; a section in BENCHMARKS.md.
+# make bench SCALE=0.1: the benchmarks on a local server of their own; a section in docs/benchmarks/runs.md.
 SCALE ?= 0.1
 bench: install-dev
 	$(BIN)/python -m bench.run --scale $(SCALE)

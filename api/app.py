@@ -20,6 +20,7 @@ from fastapi.responses import JSONResponse
 
 from api import docs, problems
 from api.deps import GraphDep, KeyRequired, ReadAccess, SettingsDep
+from api.divisions_load import BackgroundDivisions, divisions_status
 from api.graph import GraphHandle, answer_json, within
 from api.middleware import Guard, cors_kwargs
 from api.problems import BadRequest
@@ -77,9 +78,14 @@ JSON_TYPES = ("application/json",)
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     graph: GraphHandle = app.state.graph
     await graph.open()
+    divisions: BackgroundDivisions | None = app.state.divisions
+    if divisions is not None:
+        divisions.start()
     try:
         yield
     finally:
+        if divisions is not None:
+            await asyncio.to_thread(divisions.stop)
         await graph.close()
 
 
@@ -99,7 +105,9 @@ def require_json(request: Request) -> None:
 JsonBody = Depends(require_json)
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, *, background_divisions: bool = False) -> FastAPI:
+    """The app; with `background_divisions` (`ruralkg serve`), it loads the official divisions in
+    a child process while it serves, if the graph lacks them (api/divisions_load.py)."""
     settings = settings or get_settings()
     app = FastAPI(
         title="ruralkg",
@@ -119,6 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.graph = GraphHandle(settings)
+    app.state.divisions = BackgroundDivisions(settings) if background_divisions else None
     app.state.cypher_slots = asyncio.Semaphore(settings.cypher_concurrency)
     app.state.openapi_components = {}  # schemas the routes refer to that FastAPI does not collect
     problems.install(app)
@@ -234,11 +243,23 @@ def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
 
 def _routes(app: FastAPI) -> None:
     @app.get("/health", tags=["service"], summary="Service and graph reachability")
-    async def health(graph: GraphDep, settings: SettingsDep) -> JSONResponse:
+    async def health(request: Request, graph: GraphDep, settings: SettingsDep) -> JSONResponse:
         driver = await graph.current()
         info = await within(settings.connect_timeout, "the health check", driver.get_server_info)
+        divisions = await within(
+            settings.connect_timeout,
+            "reading the divisions' load",
+            lambda: divisions_status(driver, settings),
+        )
+        if (background := request.app.state.divisions) is not None:
+            divisions["background"] = background.state()
         return JSONResponse(
-            {"status": "ok", "version": VERSION, "graph": {"reachable": True, "server": info.agent}}
+            {
+                "status": "ok",
+                "version": VERSION,
+                "graph": {"reachable": True, "server": info.agent},
+                "divisions": divisions,
+            }
         )
 
     @app.get(

@@ -28,7 +28,7 @@ from graph.schema import apply_schema
 from graph.settings import Settings, get_settings
 from loaders.casefile import CaseValidationError
 from loaders.facts import SourcePlan
-from loaders.gazetteer import EDITION, SOURCE_ID, count_divisions, normalize_within
+from loaders.gazetteer import EDITION, SOURCE_ID, normalize_within
 from loaders.load import (
     SourceLoadError,
     collect_facts,
@@ -37,7 +37,16 @@ from loaders.load import (
     load_if_empty,
     total_batches,
 )
-from loaders.regions import REGION_BATCH, load_regions, parent_errors, resolve_cases
+from loaders.regions import (
+    REGION_BATCH,
+    LoadProgress,
+    has_gazetteer,
+    load_regions,
+    needs_load,
+    parent_errors,
+    read_progress,
+    resolve_cases,
+)
 from queries import CATALOG, get_entry, run
 from queries.analyst import CypherFailed, CypherRequest, run_cypher
 from queries.catalog import NotFound, UnknownQuery, params_from_strings
@@ -79,17 +88,22 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_regions_load(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
-        within = [normalize_within(w) for w in args.within]
+        within = sorted({normalize_within(w) for w in args.within})
         cases = curated_cases(settings)
     except (ValueError, CaseValidationError) as exc:
         print(f"ruralkg: {exc}", file=sys.stderr)
         return 1
-    resolution = resolve_cases(cases)
     driver = connect(settings)
-    total = count_divisions(within)
+    if args.if_needed and not needs_load(driver, settings, within):
+        return 0
+    resolution = resolve_cases(cases)
     started = time.monotonic()
-    with Progress(transient=True) as progress:
-        task = progress.add_task(f"divisions{' under ' + ', '.join(within) if within else ''}", total=total)
+    with Progress(transient=True, disable=args.quiet) as progress:
+        task = progress.add_task(f"divisions{' under ' + ', '.join(within) if within else ''}", total=None)
+
+        def on_start(plan: LoadProgress) -> None:
+            progress.update(task, total=plan.total, completed=plan.done)
+
         report = load_regions(
             driver,
             settings,
@@ -97,21 +111,51 @@ def cmd_regions_load(args: argparse.Namespace) -> int:
             within=within,
             batch_size=args.batch_size,
             on_rows=lambda n: progress.advance(task, n),
+            on_start=on_start,
         )
     seconds = time.monotonic() - started
+    rate = f"{report.rows} rows in {seconds:.1f} s ({report.rows / max(seconds, 1e-9):,.0f} rows/s)"
+    joined = (
+        f"curated places: {len(resolution.places)} joined to their division, {len(resolution.unresolved)} not"
+    )
+    if args.quiet:
+        print(f"official divisions loaded: {rate}; {joined}", flush=True)
+        return 0
     table = Table(title=f"official divisions ({EDITION}) loaded", caption=f"source {SOURCE_ID}")
     table.add_column("level")
     table.add_column("rows", justify="right")
     for label, count in report.by_label.items():
         table.add_row(label, str(count))
     Console().print(table)
-    print(f"{report.rows} rows in {seconds:.1f} s ({report.rows / max(seconds, 1e-9):,.0f} rows/s)")
-    print(
-        f"curated places: {len(resolution.places)} joined to their division, {len(resolution.unresolved)} not"
-    )
+    print(rate)
+    print(joined)
     for unresolved in resolution.unresolved:
         print(f"unresolved  {unresolved}")
     return 0
+
+
+def describe_divisions(progress: LoadProgress | None) -> str:
+    """One line: how far the official divisions are loaded."""
+    if progress is None:
+        return "official divisions: not loaded (`ruralkg regions load`, or `ruralkg serve` loads them)"
+    scope = f" under {', '.join(progress.within)}" if progress.within else ""
+    if progress.state == "done":
+        return f"official divisions{scope}: {progress.total:,} loaded"
+    return (
+        f"official divisions{scope}: {progress.done:,} of {progress.total:,} "
+        "(loading, or cut short: the next load resumes it)"
+    )
+
+
+def cmd_regions_status(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    driver = connect(settings)
+    progress = read_progress(driver, settings)
+    if progress is None and has_gazetteer(driver, settings):
+        print("official divisions: loaded (no record of how: an import)")
+        return 0
+    print(describe_divisions(progress))
+    return 0 if progress is not None and progress.state == "done" else 3
 
 
 def _print_plans(plans: Sequence[SourcePlan], *, dry_run: bool, verbose: bool) -> None:
@@ -241,7 +285,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if settings.uses_local_server:
             print(describe(settings))
         print(f"API: http://{args.host}:{args.port}  (OpenAPI at /docs)", flush=True)
-        serve(create_app(settings), settings, args.host, args.port, args.log_level)
+        app = create_app(settings, background_divisions=settings.divisions_autoload)
+        serve(app, settings, args.host, args.port, args.log_level)
     return 0
 
 
@@ -415,12 +460,22 @@ def build_parser() -> argparse.ArgumentParser:
     regions_load.add_argument(
         "--within",
         metavar="CODE",
-        action="append",
+        nargs="+",
+        action="extend",
         default=[],
-        help="only the divisions under this code prefix (e.g. 350925), with their parents",
+        help="only the divisions under these code prefixes (e.g. 350925 331023), with their parents",
     )
     regions_load.add_argument("--batch-size", type=int, default=REGION_BATCH, help="rows per transaction")
+    regions_load.add_argument(
+        "--if-needed",
+        action="store_true",
+        help="do nothing when they are loaded already (a load cut short is resumed)",
+    )
+    regions_load.add_argument("--quiet", action="store_true", help="one line at the end, no progress bar")
     regions_load.set_defaults(handler=cmd_regions_load)
+    regions_sub.add_parser(
+        "status", help="how far the official divisions are loaded (exit 3 until they are)"
+    ).set_defaults(handler=cmd_regions_status)
 
     schema = sub.add_parser("schema", help="constraints and indexes")
     schema_sub = schema.add_subparsers(dest="action", required=True)

@@ -82,7 +82,8 @@ class ApiProcess:
     def __init__(self, data_dir: Path, log: IO[bytes]) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "RURALKG_DATA_DIR": str(data_dir)}
+        # the API alone under measure: no background load of the official divisions
+        self.env = {**os.environ, "RURALKG_DATA_DIR": str(data_dir), "RURALKG_DIVISIONS_AUTOLOAD": "false"}
         self.env.pop("NEO4J_URI", None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "serve", "--port", str(self.port)],

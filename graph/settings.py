@@ -63,6 +63,18 @@ class Settings(BaseSettings):
     cases_dir: Path = Field(REPO_ROOT / "data", validation_alias="RURALKG_CASES_DIR")
     sources_dir: Path = Field(REPO_ROOT.parent / "shared" / "sources", validation_alias="RURALKG_SOURCES_DIR")
     batch_size: int = Field(500, ge=1, le=100_000, validation_alias="RURALKG_BATCH_SIZE")
+    divisions_autoload: bool = Field(
+        True,
+        validation_alias="RURALKG_DIVISIONS_AUTOLOAD",
+        description="`ruralkg serve` loads the official divisions in the background when the graph "
+        "lacks them (or a load of them was cut short)",
+    )
+    divisions_within: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        validation_alias="RURALKG_DIVISIONS_WITHIN",
+        description="comma-separated division codes: the background load takes only the divisions "
+        "under them (and their ancestors); none: the whole country",
+    )
 
     # -- the HTTP API ---------------------------------------------------------------------------
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
@@ -127,7 +139,7 @@ class Settings(BaseSettings):
         description="seconds an answer is kept at most: the bound for writes that bypass our loaders",
     )
 
-    @field_validator("api_keys", "cors_origins", mode="before")
+    @field_validator("api_keys", "cors_origins", "divisions_within", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 import opencc
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 
 SEARCH_SEPARATOR = "|"
 HIDDEN_PROPS = frozenset({"id", "search", "search_scope", "key_name", "key_pinyin", "key_initials"})
@@ -38,17 +38,26 @@ def fold(text: str) -> str:
     return _SPACES.sub("", to_simplified(text)).lower().replace(SEARCH_SEPARATOR, "")
 
 
+# Marks a stretch pypinyin has no pinyin for (kept whole by both `pinyin` and `initials`).
+_NO_PINYIN = "\x00"
+
+
 # Cached: a bulk load computes the pinyin of the same names (villages, people, the shared
-# vocabulary) over and over; pypinyin's segmentation is the costly part.
+# vocabulary) over and over; pypinyin's segmentation is the costly part, so it runs once per
+# text for both the pinyin and the initials (pypinyin's FIRST_LETTER style is the first letter
+# of the same toneless syllable; tests/test_text.py holds the two equal).
 @lru_cache(maxsize=1 << 16)
+def _syllables(text: str) -> tuple[str, ...]:
+    return tuple(lazy_pinyin(to_simplified(text), v_to_u=False, errors=lambda chars: _NO_PINYIN + chars))
+
+
 def pinyin(text: str) -> str:
     """Toneless pinyin, syllables separated by spaces (ü written v, as typed): 芹溪村 -> qin xi cun."""
-    return " ".join(p for p in lazy_pinyin(to_simplified(text), v_to_u=False) if p.strip()).lower()
+    return " ".join(p for p in (s.removeprefix(_NO_PINYIN) for s in _syllables(text)) if p.strip()).lower()
 
 
-@lru_cache(maxsize=1 << 16)
 def initials(text: str) -> str:
-    return "".join(lazy_pinyin(to_simplified(text), style=Style.FIRST_LETTER)).lower()
+    return "".join(s[1:] if s.startswith(_NO_PINYIN) else s[:1] for s in _syllables(text)).lower()
 
 
 def name_keys(name: str) -> dict[str, str]:

@@ -43,7 +43,7 @@ from loaders.casefile import validate_cases
 from loaders.facts import RELATION_PROPS, EntityFact, RelationFact, SourceFacts, facts_of
 from loaders.gazetteer import Division, read_divisions, short_name
 from loaders.load import SourceFailed, SourceLoadError, sync_sources
-from loaders.regions import RegionWriter, _division_kind, division_rows
+from loaders.regions import RegionWriter, _division_kind, division_rows, has_gazetteer
 from loaders.writer import SourceWriter
 
 EVIDENCE = "合成数据，仅供压力测试，非真实事实"
@@ -433,9 +433,12 @@ def load_divisions(driver: Driver, settings: Settings, selection: Selection, ids
     """The official divisions under the selected counties (and their ancestors), through the
     gazetteer's own writer; `ids` maps codes of resolved curated places to their curated ids."""
     apply_schema(driver, settings)
+    # into a graph without the official list, the divisions are created, not merged (as a
+    # first `regions load`); over one that holds some, merged
+    fresh = not has_gazetteer(driver, settings)
     writer = RegionWriter(driver, settings)
     writer.ensure_source()
-    return sum(writer.write(division_rows(selection.divisions(), ids)).values())
+    return sum(writer.write(division_rows(selection.divisions(), ids), fresh=fresh).values())
 
 
 GROUP_ROWS = 20_000

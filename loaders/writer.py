@@ -135,11 +135,14 @@ MATCH (b:Entity {{id: row.end}})
 CREATE (a)-[r:{type}]->(b)
 SET r += row.props, r.sources = [row.source], r.evidence = [row.evidence]
 """
+# `official_name` is read by a key given as a parameter: on a Neo4j that has never held it (no
+# division loaded, no index on it) `n.official_name` raises warning 01N52 (the property key
+# does not exist) once per source loaded; a dynamic key is not checked when compiled.
 READ_NAMES = """
 UNWIND $ids AS id
 MATCH (n:Entity {id: id})
 OPTIONAL MATCH (n)<-[m:MENTIONS]-(s:Source)
-RETURN n.id AS id, n.name AS name, n.official_name AS official_name, n.code AS code,
+RETURN n.id AS id, n.name AS name, n[$official_name] AS official_name, n.code AS code,
        CASE WHEN n:Source THEN n.kind END AS source_kind,
        collect([s.id, m.aliases, s.kind]) AS mentions
 """
@@ -382,7 +385,7 @@ class SourceWriter:
         rows = []
         for chunk in _chunks(list(ids), self.batch_size):
             started = time.perf_counter()
-            records = list(tx.run(READ_NAMES, ids=list(chunk)))
+            records = list(tx.run(READ_NAMES, ids=list(chunk), official_name="official_name"))
             self.timings["derived: read names and mentions"] += time.perf_counter() - started
             started = time.perf_counter()
             for rec in records:

@@ -7,10 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from graph.model import DispatchRole
+from graph.model import LABELS, DispatchRole
 from graph.text import HIDDEN_PROPS
 from queries.catalog import Entry, NotFound, Params, Rows, fixed, register
-from queries.models import Page, Paged, Ref, SourceQuote, SourceRef, label_of, page, ref, refs, source_ref
+from queries.models import Page, Paged, Ref, SourceQuote, SourceRef, page, ref, refs, source_ref
 
 # The longest LOCATED_IN chain: project -> village -> township -> county -> city -> province,
 # with a hop to spare. Bounded, so a mistaken cycle in the data cannot run away.
@@ -880,11 +880,21 @@ class Overview(BaseModel):
     sources: list[SourceSummary]
 
 
-OVERVIEW_LABELS = f"MATCH (n:Entity) RETURN {label_of('n')} AS key, count(*) AS count"
-OVERVIEW_TYPES = "MATCH (:Entity)-[r]->(:Entity) RETURN type(r) AS key, count(*) AS count"
+# One count per label: both servers answer `MATCH (n:Label) RETURN count(n)` from what they
+# keep per label (Neo4j's count store; the local server's type count), where grouping every
+# node by its label reads them all (3.4 s for 150,000 nodes on the local server). Every node
+# carries Entity and one label of graph.model (a label with no node counts 0 and is left out).
+OVERVIEW_LABELS = "\nUNION ALL\n".join(
+    f"MATCH (n:{label}) RETURN '{label}' AS key, count(n) AS count" for label in LABELS
+)
+# Only entities have relationships (the data version and load progress nodes have none): no
+# label test on the ends, which made the local server read both ends of every relationship.
+OVERVIEW_TYPES = "MATCH ()-[r]->() RETURN type(r) AS key, count(*) AS count"
+# From the region down: the local server expands a pattern from its first node, and
+# `(x:Entity)-[..]->(r)` started from every entity for each region (32.7 s at two provinces).
 OVERVIEW_REGIONS = """
 MATCH (r:{label})
-OPTIONAL MATCH (x:Entity)-[:{in_regions}]->(r)
+OPTIONAL MATCH (r)<-[:{in_regions}]-(x:Entity)
 WITH r, collect(DISTINCT x) AS inside
 RETURN r {{.id, .name, label: '{label}',
   villages: size([x IN inside WHERE x:Village]), entities: size(inside)}} AS region
@@ -900,7 +910,8 @@ ORDER BY source.id
 def _counts(rows: list[dict[str, Any]]) -> dict[str, int]:
     counts: dict[str, int] = defaultdict(int)
     for r in rows:
-        counts[r["key"]] += r["count"]
+        if r["count"]:
+            counts[r["key"]] += r["count"]
     return dict(sorted(counts.items()))
 
 

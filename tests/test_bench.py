@@ -17,14 +17,14 @@ from graph.settings import Settings, get_settings
 
 
 def test_tiny_bench_runs_every_phase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    out = tmp_path / "BENCHMARKS.md"
+    out = tmp_path / "runs.md"
     graph = tmp_path / "graph"
     args = ["--scale", "0.001", "--out", str(out), "--heap", "1g", "--repeats", "2", "--rounds", "1"]
     args += ["--data-dir", str(graph)]
     args += ["--api-seconds", "1", "--naive-seconds", "1", "--sample-rows", "500"]
     assert main(args) == 0
     text = out.read_text(encoding="utf-8")
-    assert text.startswith("# Benchmarks")
+    assert text.startswith("# Benchmark runs")
     assert re.search(r"## \d{4}-\d\d-\d\d \d\d:\d\d UTC: scale 0.001, seed 1", text)
     for line in ("- machine:", "- commit:", "- command: `python -m bench.run --scale 0.001"):
         assert line in text

@@ -194,6 +194,8 @@ def test_shutdown_within_seconds_while_requests_hang(own_graph: tuple[Settings, 
         "RURALKG_DATA_DIR": str(settings.data_dir),
         "RURALKG_QUERY_TIMEOUT": "30",
         "RURALKG_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
+        # the graph alone under test: no background load of the official divisions
+        "RURALKG_DIVISIONS_AUTOLOAD": "false",
     }
     env.pop("NEO4J_URI", None)
     api = subprocess.Popen(

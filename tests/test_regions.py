@@ -11,7 +11,7 @@ import csv
 import io
 import lzma
 import tarfile
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
@@ -383,6 +383,37 @@ def test_region_by_code(client: httpx.Client) -> None:
     assert county["children"] == {"Township": 9}
     assert client.get("/regions/350925999").status_code == 404
     assert client.get("/regions/abc").status_code == 400
+
+
+def test_overview_is_a_recount(client: httpx.Client, gazetteer_graph: Driver, settings: Settings) -> None:
+    """overview's counts, recounted in Python from every node and relationship read back."""
+    nodes, edges = snapshot(gazetteer_graph, settings)
+    label = {i: next(x for x in labels if x != "Entity") for i, labels, _ in nodes}
+    below: dict[str, set[str]] = defaultdict(set)
+    for start, rel_type, end, _ in edges:
+        if rel_type == "LOCATED_IN":
+            below[end].add(start)
+
+    def inside(region: str) -> set[str]:
+        found: set[str] = set()
+        layer = {region}
+        for _ in range(6):  # analysis.REGION_HOPS
+            layer = {x for y in layer for x in below[y]}
+            found |= layer
+        return found
+
+    def regions(kind: str) -> list[tuple[str, int, int]]:
+        return [
+            (r, sum(label[x] == "Village" for x in inside(r)), len(inside(r)))
+            for r in sorted(i for i in label if label[i] == kind)
+        ]
+
+    body = get(client, "/queries/overview")
+    assert body["labels"] == dict(sorted(Counter(label.values()).items()))
+    assert body["relationships"] == dict(sorted(Counter(t for _, t, _, _ in edges).items()))
+    assert [(r["id"], r["villages"], r["entities"]) for r in body["provinces"]] == regions("Province")
+    assert [(r["id"], r["villages"], r["entities"]) for r in body["counties"]] == regions("County")
+    assert len(body["counties"]) >= 5 and body["labels"]["Village"] > 500
 
 
 @pytest.mark.parametrize(

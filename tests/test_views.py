@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 from api.views.network import render_network
 from graph.settings import Settings
 from loaders.load import collect_facts, load
+from loaders.regions import PROGRESS_ID, SET_PROGRESS
 from tests.browser import CHROMIUM_ARGS, MISSING, chromium_path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -432,3 +433,28 @@ def test_inline_network_html_draws_offline(browser: Browser, tmp_path: Path) -> 
     assert page.evaluate("typeof window.__xss") == "undefined"
     assert [u for u in requested if not u.startswith("file:")] == []
     context.close()
+
+
+def test_home_page_shows_the_divisions_load_while_it_runs(
+    watched: Watched, explorer_graph: Driver, graph_settings: Settings, api_url: str
+) -> None:
+    """The line a background load of the divisions writes, as the home page shows it; gone
+    when the load is done."""
+    db = graph_settings.neo4j_database
+    progress = {"id": PROGRESS_ID, "within": [], "total": 665_271, "mode": "create"}
+    explorer_graph.execute_query(
+        SET_PROGRESS, {**progress, "done": 312_000, "state": "loading"}, database_=db
+    )
+    try:
+        page = watched.page
+        page.goto(api_url + "/")
+        line = page.locator("#rk-divisions")
+        line.wait_for(state="visible")
+        assert line.text_content() == "正在载入行政区划 official divisions: 312,000 of 665,271"
+        explorer_graph.execute_query(
+            SET_PROGRESS, {**progress, "done": 665_271, "state": "done"}, database_=db
+        )
+        line.wait_for(state="hidden", timeout=10_000)
+        assert watched.errors == []
+    finally:
+        explorer_graph.execute_query("MATCH (p:LoadProgress) DETACH DELETE p", database_=db)
