@@ -742,10 +742,61 @@ def region_path(g: Graph, node_id: str) -> list[str]:
     return [g.nodes[r].name for r in sorted(regions, key=lambda r: (rank[g.label(r)], r))]
 
 
+# What a county's or township's name may end with after the name a query gives (周宁 -> 周宁县).
+PLACE_ENDINGS = (
+    "", "县", "市", "区", "旗", "镇", "乡", "街道", "自治县", "自治旗", "林区", "特区", "民族乡",
+    "土家族乡", "苗族乡", "回族乡", "畲族乡", "彝族乡", "瑶族乡", "壮族乡", "满族乡", "蒙古族乡",
+)  # fmt: skip
+PLACES_OPENED = 3
+
+
+def named_places(g: Graph, q: str) -> list[str]:
+    """The counties and townships whose whole name the query is, with or without its ending,
+    in characters (2 or more) or pinyin (4 letters or more); the first 3 by id."""
+    folded = fold(q)
+    if folded.isdigit() or len(folded) < 2 or (folded.isascii() and len(folded) < 4):
+        return []
+    found = []
+    for n in g.nodes.values():
+        if n.label not in ("County", "Township"):
+            continue
+        whole = fold(pinyin(n.name)) if folded.isascii() else fold(n.name)
+        endings = {fold(pinyin(e)) for e in PLACE_ENDINGS} if folded.isascii() else set(PLACE_ENDINGS)
+        if whole.startswith(folded) and whole[len(folded) :] in endings:
+            found.append(n.id)
+    return sorted(found)[:PLACES_OPENED]
+
+
+def place_hits(g: Graph, q: str, *, label: str | None, keyed: set[str]) -> list[JSON]:
+    """What lies in the named places (1-3 LOCATED_IN hops) and the people dispatched to, holding
+    a post in or advising it, curated, not found by a key, of `label`: shorter names first."""
+    inside: set[str] = set()
+    for place in named_places(g, q):
+        frontier = {place}
+        for _ in range(3):
+            frontier = {e.start for n in frontier for e in g.into(n, "LOCATED_IN")}
+            inside |= frontier
+    people = {
+        e.start
+        for n in inside
+        for e in g.into(n, "DISPATCHED_TO", "HOLDS_POST", "ADVISES")
+        if g.label(e.start) == "Person"
+    }
+    hits = [g.nodes[i] for i in inside | people if i not in keyed and (label is None or g.label(i) == label)]
+    hits.sort(key=lambda n: (len(n.name), n.id))
+    return [
+        {**n.ref(), "aliases": n.aliases, "match": "place", "code": None, "path": region_path(g, n.id)}
+        for n in hits
+    ]
+
+
 def search(g: Graph, q: str, *, label: str | None = None, limit: int = 20, offset: int = 0) -> JSON:
     """No key of a graph this small can match more than the cap, so the answer is exact."""
     assert len(g.nodes) <= SEARCH_CAP, "the model ranks every match: no key may be broad"
-    return {**page(search_hits(g, q, label=label), limit, offset), "total_exact": True, "broad": False}
+    keyed = search_hits(g, q, label=label)
+    every = search_hits(g, q)
+    hits = keyed + place_hits(g, q, label=label, keyed={h["id"] for h in every})
+    return {**page(hits, limit, offset), "total_exact": True, "broad": False}
 
 
 # -- entity -----------------------------------------------------------------------------------
