@@ -209,20 +209,6 @@
     });
     return params;
   }
-  function shownOf(hidden, all) {
-    var keys = Object.keys(all);
-    var shown = keys.filter(function (k) { return !hidden[k]; });
-    return shown.length === keys.length ? null : shown.sort();
-  }
-  function filterParams() {
-    // Only a filter narrowed here replaces the one the page was opened with.
-    var overrides = {};
-    var labels = shownOf(hiddenLabels, present(nodes)), types = shownOf(hiddenTypes, present(edges));
-    if (labels) overrides.labels = labels;
-    if (types) overrides.types = types;
-    return stateParams(overrides);
-  }
-
   // -- the scene in the URL: deflated JSON, base64url, after #s= -------------------------------
   function b64url(bytes) {
     var s = "";
@@ -254,8 +240,11 @@
     if (restoring) return;
     clearTimeout(saveTimer);
     saveTimer = setTimeout(function () {
+      saveTimer = null;
       track(encodeScene(sceneObject()).then(function (text) {
-        history.replaceState(null, "", window.location.pathname + "?" + filterParams().toString() + "#s=" + text);
+        // The query stays the one the server answered (filters set here live in the scene):
+        // the scene replays on the same base view.
+        history.replaceState(null, "", window.location.pathname + "?" + stateParams().toString() + "#s=" + text);
       }));
     }, 150);
   }
@@ -538,7 +527,7 @@
     var b = el("button", text);
     b.type = "button";
     b.disabled = !!disabled;
-    b.addEventListener("click", function () { hideMenu(); action(); });
+    b.addEventListener("click", function (ev) { ev.stopPropagation(); hideMenu(); action(); });
     li.appendChild(b);
     menu.appendChild(li);
     return b;
