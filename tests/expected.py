@@ -948,3 +948,55 @@ def paths(
 
 def path_order(path: JSON) -> tuple[list[str], list[tuple[str, str, str]]]:
     return ([n["id"] for n in path["nodes"]], [(e["type"], e["start"], e["end"]) for e in path["edges"]])
+
+
+# -- coverage-map -----------------------------------------------------------------------------
+
+
+def coverage_map(g: Graph) -> JSON:
+    """Every county within two LOCATED_IN hops of a village in an alliance (a member, or the
+    base of a member branch) or with someone dispatched to it: how many of each it has."""
+    in_alliance = {
+        e.end
+        for e in g.edges.values()
+        if e.type == "HAS_MEMBER" and g.label(e.start) == "Alliance" and g.label(e.end) == "Village"
+    } | {
+        b.end
+        for e in g.edges.values()
+        if e.type == "HAS_MEMBER" and g.label(e.start) == "Alliance" and g.label(e.end) == "Branch"
+        for b in g.out(e.end, "BASED_IN")
+        if g.label(b.end) == "Village"
+    }
+    dispatched = {
+        e.end
+        for e in g.edges.values()
+        if e.type == "DISPATCHED_TO" and g.label(e.start) == "Person" and g.label(e.end) == "Village"
+    }
+
+    def counties(village: str) -> set[str]:
+        one = {e.end for e in g.out(village, "LOCATED_IN")}
+        two = {e.end for n in one for e in g.out(n, "LOCATED_IN")}
+        return {c for c in one | two if g.label(c) == "County"}
+
+    def province(county: str) -> str | None:
+        one = {e.end for e in g.out(county, "LOCATED_IN")}
+        two = {e.end for n in one for e in g.out(n, "LOCATED_IN")}
+        names = [g.nodes[p].name for p in sorted(one | two) if g.label(p) == "Province"]
+        return names[0] if names else None
+
+    found: dict[str, dict[str, set[str]]] = {}
+    for kind, villages in (("alliance", in_alliance), ("dispatched", dispatched)):
+        for v in villages:
+            for c in counties(v):
+                found.setdefault(c, {"alliance": set(), "dispatched": set()})[kind].add(v)
+    return {
+        "items": [
+            {
+                "county": {**g.ref(c), "code": None},
+                "province": province(c),
+                "villages_in_alliance": len(found[c]["alliance"]),
+                "villages_with_dispatched": len(found[c]["dispatched"]),
+            }
+            for c in sorted(found)
+        ]
+    }

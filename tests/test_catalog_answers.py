@@ -22,6 +22,7 @@ ENTRIES = {
     "shared-experts", "alliance-tree", "village-profile", "neighborhood", "path", "enterprise-reach",
     "multi-village-people", "industry-clusters", "practices", "overview", "search", "entity",
     "region", "region-coverage",  # answered over the official divisions: tests/test_regions.py
+    "coverage-map",
 }  # fmt: skip
 
 QINXI = "village:fujian.zhouning.lidun.qinxi"
@@ -424,6 +425,10 @@ def test_overview_province_villages(client: httpx.Client) -> None:
 
 def test_overview_province_entities(client: httpx.Client) -> None:
     assert query(client, "overview")["provinces"] == x.overview(G, any_depth=True)["provinces"]
+
+
+def test_coverage_map(client: httpx.Client) -> None:
+    assert query(client, "coverage-map") == x.coverage_map(G)
 
 
 # -- search -----------------------------------------------------------------------------------

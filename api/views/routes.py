@@ -19,9 +19,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
 from api import problems
-from api.deps import GraphDep, ReadAccess
+from api.deps import GraphDep, ReadAccess, SettingsDep
 from api.graph import answer as run_entry
 from api.views import graphs
+from api.views.coverage_map import points
 from api.views.network import (
     LABEL_STYLES,
     NODE_CAP_DEFAULT,
@@ -49,6 +50,7 @@ from queries.explore import (
     ThroughShared,
 )
 from queries.models import DOMAIN_TYPES, SHARED_TYPES, Labels, RelTypes
+from queries.regions import COVERAGE_MAP, MapParams
 
 STATIC_URL = "/static"
 CSP = (
@@ -501,6 +503,49 @@ async def no_query_view(
     return problems.problem(
         404, "Not found", f"query {name!r} has no network view", known=sorted(NETWORK_QUERIES)
     )
+
+
+CONSOLE_EXAMPLE = (
+    "MATCH (a:Alliance)-[r:HAS_MEMBER]->(m)\nWHERE a.id STARTS WITH $prefix\nRETURN a, r, m\nLIMIT 50"
+)
+
+
+@router.get(
+    "/console",
+    responses={
+        200: PAGE_RESPONSES[200],
+        403: _problem_schema("closed: no API key is configured, so /cypher is closed too"),
+    },
+    summary="The Cypher console: an editor that runs read-only queries through POST /cypher",
+)
+async def console(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The page sends the key the user types with each query: a page load cannot carry it."""
+    if not settings.api_keys:
+        raise problems.BadRequest(
+            403, "Closed", "the console is closed: no API key is configured (RURALKG_API_KEYS)"
+        )
+    options = network_data(build_network([], [], layout="physics"))["options"]
+    return _page(
+        request,
+        "console.html",
+        title="Cypher 控制台 console",
+        console={
+            "row_cap": settings.cypher_row_cap,
+            "timeout": settings.cypher_timeout,
+            "options": options,
+            "example": CONSOLE_EXAMPLE,
+        },
+    )
+
+
+@router.get(
+    "/map",
+    responses={200: PAGE_RESPONSES[200], 503: PAGE_RESPONSES[503], 504: PAGE_RESPONSES[504]},
+    summary="The coverage map: divisions at their seats, sized and coloured by coverage",
+)
+async def coverage_map(request: Request, graph: GraphDep) -> HTMLResponse:
+    answer = await run_entry(graph, COVERAGE_MAP, MapParams())
+    return _page(request, "map.html", title="覆盖地图 Coverage map", points=points(answer))
 
 
 def install(app: FastAPI) -> None:
