@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +21,7 @@ import pytest
 from neo4j import Driver
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from api.views.network import LABEL_STYLES, RELATIONSHIP_NAMES, render_network
+from api.views.network import LABEL_STYLES, RELATIONSHIP_NAMES, build_network, render_network
 from graph.model import LABELS, RELATIONSHIP_TYPES
 from graph.settings import Settings
 from loaders.load import collect_facts, load
@@ -506,7 +507,10 @@ def test_a_village_opened_alone_shows_its_alliance(watched: Watched, api_url: st
     assert drawn(page) == expected_view(QINXI, depth=2)
     assert ALLIANCE in drawn(page)[0]
     assert page.locator("#rk-depth").input_value() == "2"
-    shot(page, "10-village-with-alliance")
+    click_node(page, "person:fujian.zhouning.chen-jianfu")
+    page.locator(".rk-node-panel .rk-quote").first.wait_for()
+    idle(page)
+    shot(page, "10-village-with-alliance")  # docs/explorer.png
     assert watched.errors == []
 
 
@@ -787,3 +791,40 @@ def test_search_results_show_region_paths_and_filter_by_label(watched: Watched, 
     assert set(links) == {"欣农富民党建大联盟", "芹溪—际头—楼坪联村党组织"}
     shot(page, "16-search-places")
     assert watched.errors == []
+
+
+def test_the_layout_of_2000_nodes_has_no_two_overlapping() -> None:
+    """A hub with 300 leaves and a tree of 1,700 more: FR packs them; `separated` parts them."""
+    nodes = [{"id": f"n{i}", "label": "Village", "name": str(i)} for i in range(2000)]
+    edges = [{"start": f"n{i}", "end": f"n{i // 3}", "type": "LOCATED_IN"} for i in range(1, 2000)]
+    edges += [{"start": "n0", "end": f"n{i}", "type": "HAS_MEMBER"} for i in range(1, 300)]
+    net = build_network(nodes, edges, center="n0")
+    placed = {n["id"]: (n["x"], n["y"], n["size"]) for n in net.nodes}
+    assert len(placed) == 2000
+    cell: dict[tuple[int, int], list[str]] = {}
+    for k, (px, py, _) in placed.items():
+        cell.setdefault((int(px // 100), int(py // 100)), []).append(k)
+    for (cx, cy), members in cell.items():
+        near = [o for dx in (-1, 0, 1) for dy in (-1, 0, 1) for o in cell.get((cx + dx, cy + dy), [])]
+        for a in members:
+            for b in near:
+                if a < b:
+                    (ax, ay, ar), (bx, by, br) = placed[a], placed[b]
+                    assert math.hypot(ax - bx, ay - by) >= ar + br, (a, b)
+
+
+def test_a_crowd_of_practices_becomes_one_cluster_node() -> None:
+    practices = [{"id": f"practice:p{i}", "label": "Practice", "name": f"做法{i}"} for i in range(20)]
+    nodes = [{"id": "alliance:a", "label": "Alliance", "name": "联盟"}, *practices]
+    edges = [
+        {"type": "USES_PRACTICE", "start": "alliance:a", "end": p["id"], "properties": {}, "evidence": []}
+        for p in practices
+    ]
+    net = build_network(nodes, edges, center="alliance:a", cluster=True)
+    assert [n["id"] for n in net.nodes] == ["alliance:a", "cluster:Practice"]
+    cluster = net.nodes[1]["data"]["cluster"]
+    assert [m["id"] for m in cluster["members"]] == [p["id"] for p in practices]
+    assert len(cluster["edges"]) == 20
+    assert [(e["from"], e["kind"], e["to"]) for e in net.edges] == [
+        ("alliance:a", "USES_PRACTICE", "cluster:Practice")
+    ]
