@@ -13,13 +13,14 @@ from pathlib import Path
 import httpx
 import pytest
 from neo4j import Driver
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, sync_playwright
 from pydantic import SecretStr
 
 from api.views.coverage_map import seats
 from graph.settings import Settings
+from tests.browser import CHROMIUM_ARGS, chromium_path
 from tests.conftest import problem_of, serve_api
-from tests.test_views import browser, explorer_graph, playwright, settled, shot  # noqa: F401
+from tests.test_views import explorer_graph, settled, shot  # noqa: F401
 
 KEY = "console-test-key"
 ZHOUNING_CODE = "350925000000"
@@ -32,8 +33,20 @@ def keyed_url(graph_settings: Settings, explorer_graph: Driver) -> Iterator[str]
         yield url
 
 
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """A chromium of this module's own: a Playwright left running for the session would stop
+    the next module that starts one (the notebook tests) with its event loop."""
+    path = chromium_path()
+    assert path is not None, "Debian's chromium is not installed"
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:  # noqa: F811
+def page(browser: Browser) -> Iterator[Page]:
     context = browser.new_context(viewport={"width": 1400, "height": 860}, accept_downloads=True)
     off: list[str] = []
 
