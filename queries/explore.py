@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 
 from graph.model import ENTITY_LABEL
 from graph.schema import BROAD_LABELS
-from graph.text import HIDDEN_PROPS, SEARCH_SEPARATOR, fold
+from graph.text import HIDDEN_PROPS, SEARCH_SEPARATOR, fold, pinyin
 from graph.vocabulary import SHARED_LABELS
 from queries.catalog import Entry, FollowUp, NotFound, Params, Rows, fixed, register
 from queries.models import (
@@ -58,7 +58,10 @@ class SearchParams(Paged):
 class SearchHit(Ref):
     aliases: list[str] = Field(default_factory=list)
     match: str = Field(
-        description="name: the name exactly; exact: an alias, pinyin or initials exactly; prefix; partial"
+        description=(
+            "name: the name exactly; exact: an alias, pinyin or initials exactly; prefix; partial; "
+            "place: it lies in (or its person serves) a county or township the query names"
+        )
     )
     code: str | None = Field(None, description="the official 12-digit division code, for a division")
     path: list[str] = Field(
@@ -81,7 +84,8 @@ class SearchPage(Page[SearchHit]):
 
 # rank -> how the query matched: the name exactly; another name, a pinyin reading or the
 # initials exactly; the start of one of them; anywhere.
-_RANKS = ("name", "exact", "prefix", "prefix", "partial")
+_RANKS = ("name", "exact", "prefix", "prefix", "partial", "place")
+_PLACE_RANK = 5
 _REGION_RANK = {"Province": 0, "City": 1, "County": 2, "Township": 3, "Village": 4}
 # Each kind of key is one statement, answered through one index the same way on both servers
 # (the local server uses an index only for a statement's leading MATCH: the keys as
@@ -138,6 +142,62 @@ RETURN {ref("n")} AS hit, n.aliases AS aliases, n.code AS code,
        [(n)-[:LOCATED_IN*1..6]->(r) | r {{.id, .name, label: {label_of("r")}}}] AS regions
 """
 
+# -- search: the places a query names ---------------------------------------------------------
+# A query that is the name of a county or township, whole or without its suffix (周宁, 周宁县,
+# zhouning, 周寧), also finds the curated entities that lie in it and the people who serve them.
+# Each candidate name is one equality lookup on a search key's index (UNWIND, then MATCH by the
+# property: an index lookup on both servers), so the cost does not grow with the graph; at
+# most PLACES divisions are opened, each by walking LOCATED_IN down at most three levels (a
+# county's townships and villages and what lies in them); only the curated entities among them
+# are kept, and a page of them read. Cities and provinces are not opened: their contents are the size of a
+# county's times 10 to 100.
+PLACES = 3
+PLACE_LABELS = ("County", "Township")
+PLACE_SUFFIXES = (
+    "", "县", "市", "区", "旗", "镇", "乡", "街道", "自治县", "自治旗", "林区", "特区", "民族乡",
+    "土家族乡", "苗族乡", "回族乡", "畲族乡", "彝族乡", "瑶族乡", "壮族乡", "满族乡", "蒙古族乡",
+)  # fmt: skip
+_PLACE_PINYIN_SUFFIXES = tuple(dict.fromkeys(fold(pinyin(s)) for s in PLACE_SUFFIXES))
+SEARCH_PLACE = """
+UNWIND $place_keys AS k
+MATCH (d:Entity {{{key}: k}})
+WHERE {labels}
+RETURN DISTINCT d.id AS id
+ORDER BY id
+LIMIT $places
+"""
+SEARCH_PLACE_CONTENTS = """
+UNWIND $place_ids AS pid
+MATCH (:Entity {{id: pid}})<-[:LOCATED_IN*1..3]-(w:Entity)
+WITH collect(DISTINCT w) AS within
+WITH within, COLLECT {{
+  UNWIND within AS x
+  MATCH (x)<-[:DISPATCHED_TO|HOLDS_POST|ADVISES]-(p:Person)
+  RETURN DISTINCT p
+}} AS people
+UNWIND within + people AS n
+WITH DISTINCT n
+WHERE n.search_scope = 'curated' AND NOT n.search CONTAINS $q{label}
+WITH n ORDER BY size(n.name), n.id
+WITH collect(n.id) AS ids, collect(size(n.name)) AS sizes
+RETURN size(ids) AS total, ids[0..$end] AS ids, sizes[0..$end] AS sizes
+"""
+
+
+def _place_keys(text: str) -> dict[str, list[str]]:
+    """The whole names a query may stand for, by search key: itself and itself + a suffix."""
+    q = fold(text)
+    if q.isdigit() or len(q) < 2:
+        return {}
+    if q.isascii():
+        return {"key_pinyin": [q + s for s in _PLACE_PINYIN_SUFFIXES]} if len(q) >= 4 else {}
+    return {"key_name": [q + s for s in PLACE_SUFFIXES]}
+
+
+def _place_ids(rows: Rows) -> list[str]:
+    found = {r["id"] for name, rs in rows.items() if name.startswith("place:") for r in rs}
+    return sorted(found)[:PLACES]
+
 
 @lru_cache(maxsize=1024)
 def _keys(text: str) -> tuple[str, ...]:
@@ -165,6 +225,10 @@ def _search_cypher(p: SearchParams) -> dict[str, str]:
     match = p.label if own_index else ENTITY_LABEL
     label = [f"x:{p.label}"] if p.label and not own_index else []
     keys = _keys(p.q)
+    places = {
+        f"place:{key}": SEARCH_PLACE.format(key=key, labels=" OR ".join(f"d:{x}" for x in PLACE_LABELS))
+        for key in _place_keys(p.q)
+    }
     return {
         key: SEARCH_KEY.format(
             match=match,
@@ -173,16 +237,27 @@ def _search_cypher(p: SearchParams) -> dict[str, str]:
             rank=_RANK,
         )
         for key in keys
-    }
+    } | places
 
 
 def _broad(p: SearchParams, rows: Rows) -> list[str]:
     return [k for k in _keys(p.q) if rows[k] and rows[k][0]["broad"]]
 
 
+def _in_places(rows: Rows) -> list[dict[str, Any]]:
+    if not rows.get("place.contents"):
+        return []
+    found = rows["place.contents"][0]
+    return [
+        {"id": i, "rank": _PLACE_RANK, "size": size}
+        for i, size in zip(found["ids"], found["sizes"], strict=True)
+    ]
+
+
 def _ranked(p: SearchParams, rows: Rows) -> list[dict[str, Any]]:
-    """Every listed match, best first (the keys' matches are distinct)."""
-    found = [r for rs in rows.values() for r in rs if r.get("id") and "rank" in r]
+    """Every listed match, best first (the keys' matches are distinct); what lies in a named
+    place after them (never a key's match: the place's statement leaves those out)."""
+    found = [r for rs in rows.values() for r in rs if r.get("id") and "rank" in r] + _in_places(rows)
     return sorted(found, key=lambda r: (r["rank"], r["size"], r["id"]))
 
 
@@ -205,6 +280,10 @@ def _search_then(p: SearchParams, rows: Rows) -> FollowUp:
     }
     if regions.keys() - rows.keys():
         return regions, {}
+    place_ids = _place_ids(rows)
+    if place_ids and "place.contents" not in rows:
+        label = f" AND n:{p.label}" if p.label else ""
+        return {"place.contents": SEARCH_PLACE_CONTENTS.format(label=label)}, {"place_ids": place_ids}
     if "page" in rows:
         return {}, {}
     page_ids = [r["id"] for r in _ranked(p, rows)[p.offset : p.offset + p.limit]]
@@ -220,6 +299,8 @@ def region_path(regions: list[dict[str, Any]]) -> list[str]:
 def _search_shape(p: SearchParams, rows: Rows) -> SearchPage:
     broad = _broad(p, rows)
     total = sum(rows[k][0]["total"] for k in _keys(p.q) if rows[k] and k not in broad)
+    if rows.get("place.contents"):
+        total += rows["place.contents"][0]["total"]
     ranked = {r["id"]: r for r in _ranked(p, rows)[p.offset : p.offset + p.limit]}
     order = {hit_id: i for i, hit_id in enumerate(ranked)}
     hits = sorted(rows["page"], key=lambda r: order[r["hit"]["id"]])
@@ -252,6 +333,8 @@ def _search_bind(p: SearchParams) -> dict[str, Any]:
         "end": p.offset + p.limit,
         "probe": SEARCH_CAP + 1,
         "cap": SEARCH_CAP,
+        "places": PLACES,
+        "place_keys": next(iter(_place_keys(p.q).values()), []),
     }
 
 
@@ -521,10 +604,14 @@ JoinThroughShared = Annotated[
 ]
 
 
+PATH_DEPTH_MAX = 8
+"""芹溪村 and 寒岩村 (two provinces apart) meet 7 steps apart, through an industry they share."""
+
+
 class PathParams(Params):
     source: str = Field(min_length=3, max_length=200, description="id of one end")
     target: str = Field(min_length=3, max_length=200, description="id of the other end")
-    max_depth: int = Field(4, ge=1, le=6, description="longest path considered")
+    max_depth: int = Field(4, ge=1, le=PATH_DEPTH_MAX, description="longest path considered")
     types: RelTypes | None = Field(
         None,
         description=(

@@ -217,3 +217,73 @@ REGION_COVERAGE = register(
         shape=_coverage_shape,
     )
 )
+
+# -- coverage-map -----------------------------------------------------------------------------
+
+
+class MapParams(Params):
+    pass
+
+
+class CountyCoverage(BaseModel):
+    county: RegionRef
+    province: str | None = Field(description="the name of the province it lies in")
+    villages_in_alliance: int = Field(description="its villages in an alliance, directly or by a branch")
+    villages_with_dispatched: int = Field(description="its villages someone is dispatched to")
+
+
+class CoverageMap(BaseModel):
+    items: list[CountyCoverage] = Field(description="every county with a covered village, by id")
+
+
+# Each starts from what covers a village (alliances, dispatched people), never from every
+# village: the national graph has 600,000 villages and a few thousand covered. A village counts
+# in the counties it lies in within two LOCATED_IN hops (village -> township -> county).
+_COUNTY_OF = f"""-[:LOCATED_IN*1..2]->(c:County)
+RETURN {_region_ref("c")} AS county, [(c)-[:LOCATED_IN*1..2]->(p:Province) | p.name][0] AS province,
+       collect(DISTINCT v.id) AS villages"""
+MAP_MEMBERS = "MATCH (:Alliance)-[:HAS_MEMBER]->(v:Village)" + _COUNTY_OF
+MAP_BRANCH_MEMBERS = "MATCH (:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v:Village)" + _COUNTY_OF
+MAP_DISPATCHED = "MATCH (:Person)-[:DISPATCHED_TO]->(v:Village)" + _COUNTY_OF
+
+
+def _map_shape(p: MapParams, rows: Rows) -> CoverageMap:
+    counties: dict[str, dict[str, Any]] = {}
+    for name, key in (("members", "alliance"), ("branch_members", "alliance"), ("dispatched", "dispatched")):
+        for r in rows[name]:
+            c = counties.setdefault(
+                r["county"]["id"],
+                {"county": r["county"], "province": r["province"], "alliance": set(), "dispatched": set()},
+            )
+            c[key] |= set(r["villages"])
+    return CoverageMap(
+        items=[
+            CountyCoverage(
+                county=RegionRef(**c["county"]),
+                province=c["province"],
+                villages_in_alliance=len(c["alliance"]),
+                villages_with_dispatched=len(c["dispatched"]),
+            )
+            for _, c in sorted(counties.items())
+        ]
+    )
+
+
+COVERAGE_MAP = register(
+    Entry(
+        name="coverage-map",
+        summary_zh="有覆盖的各县:加入联盟的村数、有派驻人员的村数(覆盖地图所用)",
+        summary_en=(
+            "Every county with a covered village: its villages in an alliance and its villages with a "
+            "dispatched person (what the coverage map draws)"
+        ),
+        params=MapParams,
+        result=CoverageMap,
+        cypher=lambda p: {
+            "members": MAP_MEMBERS,
+            "branch_members": MAP_BRANCH_MEMBERS,
+            "dispatched": MAP_DISPATCHED,
+        },
+        shape=_map_shape,
+    )
+)

@@ -16,6 +16,7 @@ import argparse
 import datetime as dt
 import keyword
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, NoReturn
 
 import pandas as pd
@@ -189,6 +190,34 @@ def greeting() -> str:
     return line
 
 
+CJK_FONT_FILES = ("NotoSansCJK", "NotoSerifCJK", "wqy-", "SourceHanSans")
+"""Font files that draw Chinese (Debian's fonts-noto-cjk, fonts-wqy-*, Source Han)."""
+
+
+def use_cjk_font() -> list[str]:
+    """Make matplotlib draw Chinese: its font list is a cache, and one built before the CJK
+    font was installed lacks it, so every character draws as a box. The CJK font files on the
+    machine that the list lacks are added to it, and its CJK families put first in
+    `font.sans-serif`. Returns those families (none: no CJK font is installed)."""
+    from matplotlib import font_manager, pyplot
+
+    manager = font_manager.fontManager
+    known = {Path(f.fname).name for f in manager.ttflist}
+    for path in font_manager.findSystemFonts():
+        name = Path(path).name
+        if name not in known and any(mark in name for mark in CJK_FONT_FILES):
+            manager.addfont(path)
+    families = sorted(
+        {f.name for f in manager.ttflist if any(m in Path(f.fname).name for m in CJK_FONT_FILES)}
+    )
+    sans = [f for f in families if "Sans" in f or "WenQuanYi" in f] or families
+    rest = [f for f in pyplot.rcParams["font.sans-serif"] if f not in sans]
+    pyplot.rcParams["font.sans-serif"] = [*sans, *rest]
+    pyplot.rcParams["axes.unicode_minus"] = False
+    return sans
+
+
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     ipython.register_magics(CypherMagics)
+    use_cjk_font()
     print(greeting())

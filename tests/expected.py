@@ -879,10 +879,61 @@ def region_path(g: Graph, node_id: str) -> list[str]:
     return [g.nodes[r].name for r in sorted(regions, key=lambda r: (rank[g.label(r)], r))]
 
 
+# What a county's or township's name may end with after the name a query gives (周宁 -> 周宁县).
+PLACE_ENDINGS = (
+    "", "县", "市", "区", "旗", "镇", "乡", "街道", "自治县", "自治旗", "林区", "特区", "民族乡",
+    "土家族乡", "苗族乡", "回族乡", "畲族乡", "彝族乡", "瑶族乡", "壮族乡", "满族乡", "蒙古族乡",
+)  # fmt: skip
+PLACES_OPENED = 3
+
+
+def named_places(g: Graph, q: str) -> list[str]:
+    """The counties and townships whose whole name the query is, with or without its ending,
+    in characters (2 or more) or pinyin (4 letters or more); the first 3 by id."""
+    folded = fold(q)
+    if folded.isdigit() or len(folded) < 2 or (folded.isascii() and len(folded) < 4):
+        return []
+    found = []
+    for n in g.nodes.values():
+        if n.label not in ("County", "Township"):
+            continue
+        whole = fold(pinyin(n.name)) if folded.isascii() else fold(n.name)
+        endings = {fold(pinyin(e)) for e in PLACE_ENDINGS} if folded.isascii() else set(PLACE_ENDINGS)
+        if whole.startswith(folded) and whole[len(folded) :] in endings:
+            found.append(n.id)
+    return sorted(found)[:PLACES_OPENED]
+
+
+def place_hits(g: Graph, q: str, *, label: str | None, keyed: set[str]) -> list[JSON]:
+    """What lies in the named places (1-3 LOCATED_IN hops) and the people dispatched to, holding
+    a post in or advising it, curated, not found by a key, of `label`: shorter names first."""
+    inside: set[str] = set()
+    for place in named_places(g, q):
+        frontier = {place}
+        for _ in range(3):
+            frontier = {e.start for n in frontier for e in g.into(n, "LOCATED_IN")}
+            inside |= frontier
+    people = {
+        e.start
+        for n in inside
+        for e in g.into(n, "DISPATCHED_TO", "HOLDS_POST", "ADVISES")
+        if g.label(e.start) == "Person"
+    }
+    hits = [g.nodes[i] for i in inside | people if i not in keyed and (label is None or g.label(i) == label)]
+    hits.sort(key=lambda n: (len(n.name), n.id))
+    return [
+        {**n.ref(), "aliases": n.aliases, "match": "place", "code": None, "path": region_path(g, n.id)}
+        for n in hits
+    ]
+
+
 def search(g: Graph, q: str, *, label: str | None = None, limit: int = 20, offset: int = 0) -> JSON:
     """No key of a graph this small can match more than the cap, so the answer is exact."""
     assert len(g.nodes) <= SEARCH_CAP, "the model ranks every match: no key may be broad"
-    return {**page(search_hits(g, q, label=label), limit, offset), "total_exact": True, "broad": False}
+    keyed = search_hits(g, q, label=label)
+    every = search_hits(g, q)
+    hits = keyed + place_hits(g, q, label=label, keyed={h["id"] for h in every})
+    return {**page(hits, limit, offset), "total_exact": True, "broad": False}
 
 
 # -- entity -----------------------------------------------------------------------------------
@@ -1034,3 +1085,55 @@ def paths(
 
 def path_order(path: JSON) -> tuple[list[str], list[tuple[str, str, str]]]:
     return ([n["id"] for n in path["nodes"]], [(e["type"], e["start"], e["end"]) for e in path["edges"]])
+
+
+# -- coverage-map -----------------------------------------------------------------------------
+
+
+def coverage_map(g: Graph) -> JSON:
+    """Every county within two LOCATED_IN hops of a village in an alliance (a member, or the
+    base of a member branch) or with someone dispatched to it: how many of each it has."""
+    in_alliance = {
+        e.end
+        for e in g.edges.values()
+        if e.type == "HAS_MEMBER" and g.label(e.start) == "Alliance" and g.label(e.end) == "Village"
+    } | {
+        b.end
+        for e in g.edges.values()
+        if e.type == "HAS_MEMBER" and g.label(e.start) == "Alliance" and g.label(e.end) == "Branch"
+        for b in g.out(e.end, "BASED_IN")
+        if g.label(b.end) == "Village"
+    }
+    dispatched = {
+        e.end
+        for e in g.edges.values()
+        if e.type == "DISPATCHED_TO" and g.label(e.start) == "Person" and g.label(e.end) == "Village"
+    }
+
+    def counties(village: str) -> set[str]:
+        one = {e.end for e in g.out(village, "LOCATED_IN")}
+        two = {e.end for n in one for e in g.out(n, "LOCATED_IN")}
+        return {c for c in one | two if g.label(c) == "County"}
+
+    def province(county: str) -> str | None:
+        one = {e.end for e in g.out(county, "LOCATED_IN")}
+        two = {e.end for n in one for e in g.out(n, "LOCATED_IN")}
+        names = [g.nodes[p].name for p in sorted(one | two) if g.label(p) == "Province"]
+        return names[0] if names else None
+
+    found: dict[str, dict[str, set[str]]] = {}
+    for kind, villages in (("alliance", in_alliance), ("dispatched", dispatched)):
+        for v in villages:
+            for c in counties(v):
+                found.setdefault(c, {"alliance": set(), "dispatched": set()})[kind].add(v)
+    return {
+        "items": [
+            {
+                "county": {**g.ref(c), "code": None},
+                "province": province(c),
+                "villages_in_alliance": len(found[c]["alliance"]),
+                "villages_with_dispatched": len(found[c]["dispatched"]),
+            }
+            for c in sorted(found)
+        ]
+    }

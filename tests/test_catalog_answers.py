@@ -23,6 +23,7 @@ ENTRIES = {
     "multi-village-people", "industry-clusters", "practices", "overview", "search", "entity",
     "dispatches", "figures",
     "region", "region-coverage",  # answered over the official divisions: tests/test_regions.py
+    "coverage-map",
 }  # fmt: skip
 
 QINXI = "village:fujian.zhouning.lidun.qinxi"
@@ -478,6 +479,10 @@ def test_overview_province_entities(client: httpx.Client) -> None:
     assert query(client, "overview")["provinces"] == x.overview(G, any_depth=True)["provinces"]
 
 
+def test_coverage_map(client: httpx.Client) -> None:
+    assert query(client, "coverage-map") == x.coverage_map(G)
+
+
 # -- search -----------------------------------------------------------------------------------
 
 SEARCHES: list[dict[str, Any]] = [
@@ -505,6 +510,10 @@ SEARCHES: list[dict[str, Any]] = [
     {"q": "党建", "limit": 100},
     {"q": "dangjian", "limit": 7, "offset": 7},
     {"q": "周宁"},
+    {"q": "周宁", "label": "Alliance"},
+    {"q": "周宁县", "label": "Person", "limit": 2, "offset": 1},
+    {"q": "zhouning"},
+    {"q": "longxi", "label": "Village"},
     {"q": "zn", "label": "County"},
     {"q": "第一书记"},
     {"q": "联建村数", "label": "Quantity"},
@@ -518,6 +527,21 @@ def test_search(client: httpx.Client, params: dict[str, Any]) -> None:
     want = x.search(G, **params)
     assert get(client, "/search", params) == want
     assert query(client, "search", params) == want
+
+
+@pytest.mark.parametrize("q", ["周宁", "周宁县", "zhouning", "周寧"])
+def test_search_names_a_place_and_finds_what_lies_in_it(client: httpx.Client, q: str) -> None:
+    body = get(client, "/search", {"q": q, "limit": 100})
+    assert body["items"][0]["id"] == "county:fujian.zhouning"
+    inside = {h["id"]: h for h in body["items"] if h["match"] == "place"}
+    assert {QINXI, "alliance:fujian.zhouning.limen.xinnong-fumin"} <= inside.keys()
+    assert inside[QINXI]["path"] == ["福建省", "宁德市", "周宁县", "李墩镇"]
+    assert any(h["label"] == "Person" for h in inside.values())
+    alliances = get(client, "/search", {"q": q, "label": "Alliance"})["items"]
+    assert {h["id"] for h in alliances} == {
+        "alliance:fujian.zhouning.limen.xinnong-fumin",
+        "alliance:fujian.zhouning.lidun.qinxi-jitou-louping",
+    }
 
 
 def test_search_traditional_input_finds_the_simplified_name_first(client: httpx.Client) -> None:

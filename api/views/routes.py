@@ -8,7 +8,7 @@ data can never run as code; vis-network and our scripts are served under /static
 from __future__ import annotations
 
 import gzip
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, FastAPI, Path, Query, Request
@@ -19,9 +19,10 @@ from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
 from api import problems
-from api.deps import GraphDep, ReadAccess
+from api.deps import GraphDep, ReadAccess, SettingsDep
 from api.graph import answer as run_entry
 from api.views import graphs
+from api.views.coverage_map import points
 from api.views.network import (
     LABEL_STYLES,
     NODE_CAP_DEFAULT,
@@ -35,18 +36,21 @@ from api.views.network import (
     style_of,
     templates,
 )
+from graph.model import LABEL_PREFIXES
 from queries import get_entry
 from queries.catalog import Params
 from queries.explore import (
     NEIGHBORHOOD_ENTRY,
     PATH,
+    PATH_DEPTH_MAX,
     Depth,
     JoinThroughShared,
     NeighborhoodParams,
     PathParams,
     ThroughShared,
 )
-from queries.models import Labels, RelTypes
+from queries.models import DOMAIN_TYPES, SHARED_TYPES, Labels, RelTypes
+from queries.regions import COVERAGE_MAP, MapParams
 
 STATIC_URL = "/static"
 CSP = (
@@ -55,6 +59,8 @@ CSP = (
     "frame-ancestors 'none'"
 )
 GZIP_MIN_BYTES = 1024
+ADMINISTRATIVE = "LOCATED_IN"
+"""The administrative hierarchy: what "organisational ties only" leaves out."""
 PAGE_HEADERS = {
     "Vary": "Accept-Encoding",
     "Content-Security-Policy": CSP,
@@ -129,17 +135,87 @@ class ViewQuery(Params):
     )
 
 
+Organisational = Annotated[
+    bool,
+    Field(
+        description=(
+            f"organisational ties only: leave the administrative hierarchy ({ADMINISTRATIVE}) out, "
+            "so two villages are not joined by being in one county"
+        )
+    ),
+]
+
+
 class EntityViewQuery(ViewQuery):
-    depth: Depth = 1
+    depth: Depth | None = Field(
+        None,
+        description=(
+            "hops from the entity, 1 to 3; by default 2 for a village (its branch's alliance is two "
+            "hops away), 1 for anything else"
+        ),
+    )
     through_shared: ThroughShared = False
+    organisational: Organisational = False
 
 
 class PathViewQuery(ViewQuery):
     source: str = Field(min_length=3, max_length=200, description="id of one end")
     target: str = Field(min_length=3, max_length=200, description="id of the other end")
-    max_depth: int = Field(4, ge=1, le=6, description="longest path considered")
+    max_depth: int = Field(4, ge=1, le=PATH_DEPTH_MAX, description="longest path considered")
     paths: int = Field(10, ge=1, le=50, description="at most this many shortest paths")
     through_shared: JoinThroughShared = False
+    organisational: Organisational = False
+
+
+def default_depth(entity_id: str) -> int:
+    """A village's alliance is two hops away (village <- branch <- alliance): open it at 2."""
+    return 2 if entity_id.startswith(f"{LABEL_PREFIXES['Village']}:") else 1
+
+
+def without_administrative(types: Sequence[str]) -> list[str]:
+    return [t for t in types if t != ADMINISTRATIVE]
+
+
+def next_searches(query: PathViewQuery, used: list[str]) -> list[dict[str, Any]]:
+    """The searches to try when one found nothing, each wider than `query`: deeper, through the
+    shared vocabulary, both, through the administrative hierarchy, all of these; each a label
+    and the view's query string."""
+    base = query.model_dump(mode="json", exclude_defaults=True)
+    deeper: dict[str, Any] = {"max_depth": PATH_DEPTH_MAX} if query.max_depth < PATH_DEPTH_MAX else {}
+    shared: dict[str, Any] = {}
+    if not set(SHARED_TYPES) <= set(used):
+        shared = {"through_shared": True}
+        if query.types:
+            shared["types"] = sorted(set(query.types) | set(SHARED_TYPES))
+    admin: dict[str, Any] = {}
+    if ADMINISTRATIVE not in used:
+        admin = {"organisational": False}
+        if query.types:
+            admin["types"] = sorted(set(query.types) | {ADMINISTRATIVE})
+    steps: list[tuple[str, dict[str, Any]]] = []
+    if deeper:
+        steps.append((f"更深 deeper: {PATH_DEPTH_MAX} 步 steps", deeper))
+    if shared:
+        steps.append(("经共享词表 through shared industries and practices", shared))
+    if deeper and shared:
+        steps.append((f"更深并经共享词表 {PATH_DEPTH_MAX} steps, through shared vocabulary", deeper | shared))
+    if admin:
+        steps.append(("经行政区划 through the administrative hierarchy", admin))
+    if admin and (deeper or shared):
+        together = deeper | shared | admin
+        if "types" in together:
+            together["types"] = sorted(set(query.types or ()) | set(SHARED_TYPES) | {ADMINISTRATIVE})
+        steps.append(("以上全部 all of these", together))
+    out = []
+    for text, change in steps:
+        params = {k: v for k, v in (base | change).items() if v not in (None, False, [])}
+        out.append(
+            {
+                "label": text,
+                "query": {k: ",".join(v) if isinstance(v, list) else v for k, v in params.items()},
+            }
+        )
+    return out
 
 
 def _page(request: Request, template: str, **ctx: Any) -> HTMLResponse:
@@ -181,6 +257,7 @@ async def _network_page(
     server_labels: bool = False,
     levels: bool = False,
     direction: Literal["UD", "LR"] = "UD",
+    extra: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """Cap and filter the graph, lay it out (in a worker thread: it is CPU work) and render."""
     cut = graphs.capped(
@@ -199,6 +276,7 @@ async def _network_page(
         layout=layout,
         levels=cut.levels,
         direction=direction,
+        cluster=not levels,
     )
     total = max(total_nodes if total_nodes is not None else cut.total_nodes, len(cut.nodes))
     page = {
@@ -214,6 +292,7 @@ async def _network_page(
             "by_label": cut.cut_by_label,
         },
         "expand": {"limit": min(query.limit, 100)},
+        **(extra or {}),
     }
     return _page(
         request,
@@ -255,11 +334,15 @@ async def entity_view(
     request: Request,
     graph: GraphDep,
 ) -> HTMLResponse:
+    depth = query.depth or default_depth(entity_id)
+    types = query.types
+    if query.organisational:
+        types = without_administrative(query.types or DOMAIN_TYPES)  # type: ignore[assignment]  # RelType names
     params = NeighborhoodParams(
         id=entity_id,
-        depth=query.depth,
+        depth=depth,
         labels=query.labels,
-        types=query.types,
+        types=types,
         through_shared=query.through_shared,
         limit=max(1, query.limit - 1),  # the view's cap counts the centre too
     )
@@ -269,13 +352,14 @@ async def entity_view(
         request,
         view="entity",
         title=answer.center.name,
-        subtitle=f"{style.zh} {style.en} · {query.depth} 跳邻域",
+        subtitle=f"{style.zh} {style.en} · {depth} 跳邻域" + (" · 组织关系" if query.organisational else ""),
         graph=graphs.neighborhood_graph(answer),
         query=query,
         center=entity_id,
-        state=query.model_dump(mode="json") | {"id": entity_id},
+        state=query.model_dump(mode="json") | {"id": entity_id, "depth": depth},
         total_nodes=answer.total_nodes + 1,
         server_labels=True,
+        extra={"expand": {"limit": min(query.limit, 100), "types": types}},
     )
 
 
@@ -317,8 +401,17 @@ async def paths_view(
         limit=query.paths,
         through_shared=query.through_shared,
     )
+    if query.organisational:
+        params = params.model_copy(update={"types": without_administrative(params.allowed_types())})
+    used = list(params.allowed_types())
     answer = await run_entry(graph, PATH, params)
     found = len(answer.paths)
+    searched = {
+        "max_depth": query.max_depth,
+        "types": used,
+        "through_shared": query.through_shared,
+        "organisational": query.organisational,
+    }
     return await _network_page(
         request,
         view="paths",
@@ -332,6 +425,11 @@ async def paths_view(
         state=query.model_dump(mode="json"),
         levels=True,
         direction="LR",
+        extra={
+            "searched": searched,
+            "next": [] if found else next_searches(query, used),
+            "path_depth_max": PATH_DEPTH_MAX,
+        },
     )
 
 
@@ -405,6 +503,49 @@ async def no_query_view(
     return problems.problem(
         404, "Not found", f"query {name!r} has no network view", known=sorted(NETWORK_QUERIES)
     )
+
+
+CONSOLE_EXAMPLE = (
+    "MATCH (a:Alliance)-[r:HAS_MEMBER]->(m)\nWHERE a.id STARTS WITH $prefix\nRETURN a, r, m\nLIMIT 50"
+)
+
+
+@router.get(
+    "/console",
+    responses={
+        200: PAGE_RESPONSES[200],
+        403: _problem_schema("closed: no API key is configured, so /cypher is closed too"),
+    },
+    summary="The Cypher console: an editor that runs read-only queries through POST /cypher",
+)
+async def console(request: Request, settings: SettingsDep) -> HTMLResponse:
+    """The page sends the key the user types with each query: a page load cannot carry it."""
+    if not settings.api_keys:
+        raise problems.BadRequest(
+            403, "Closed", "the console is closed: no API key is configured (RURALKG_API_KEYS)"
+        )
+    options = network_data(build_network([], [], layout="physics"))["options"]
+    return _page(
+        request,
+        "console.html",
+        title="Cypher 控制台 console",
+        console={
+            "row_cap": settings.cypher_row_cap,
+            "timeout": settings.cypher_timeout,
+            "options": options,
+            "example": CONSOLE_EXAMPLE,
+        },
+    )
+
+
+@router.get(
+    "/map",
+    responses={200: PAGE_RESPONSES[200], 503: PAGE_RESPONSES[503], 504: PAGE_RESPONSES[504]},
+    summary="The coverage map: divisions at their seats, sized and coloured by coverage",
+)
+async def coverage_map(request: Request, graph: GraphDep) -> HTMLResponse:
+    answer = await run_entry(graph, COVERAGE_MAP, MapParams())
+    return _page(request, "map.html", title="覆盖地图 Coverage map", points=points(answer))
 
 
 def install(app: FastAPI) -> None:

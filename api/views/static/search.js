@@ -24,8 +24,10 @@
     return s;
   }
 
-  function search(q, limit) {
-    return fetch("/search?q=" + encodeURIComponent(q) + "&limit=" + limit, { headers: { accept: "application/json" } })
+  function search(q, limit, label) {
+    var params = new URLSearchParams({ q: q, limit: String(limit) });
+    if (label) params.set("label", label);
+    return fetch("/search?" + params.toString(), { headers: { accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : r.json().then(function (p) { throw new Error(p.detail || r.statusText); }); });
   }
 
@@ -42,6 +44,7 @@
       li.appendChild(swatch(hit.label));
       li.appendChild(el("span", hit.name, "rk-name"));
       li.appendChild(el("span", styleOf(hit.label).zh + " " + styleOf(hit.label).en, "rk-label"));
+      if (hit.path && hit.path.length) li.appendChild(el("span", hit.path.join(" / "), "rk-region"));
       if (hit.match !== "name" && hit.aliases && hit.aliases.length) li.appendChild(el("span", hit.aliases.join("、"), "rk-aliases"));
       li.addEventListener("mousedown", function (ev) { ev.preventDefault(); window.location.assign(viewUrl(hit)); });
       list.appendChild(li);
@@ -115,6 +118,8 @@
         a.href = viewUrl(hit);
         li.appendChild(a);
         if (hit.aliases && hit.aliases.length) li.appendChild(el("span", " " + hit.aliases.join("、"), "rk-aliases"));
+        if (hit.path && hit.path.length) li.appendChild(el("span", " " + hit.path.join(" / "), "rk-region"));
+        if (hit.match === "place") li.appendChild(el("span", " 位于所查地区 in the place searched", "rk-place"));
         if (label === "Alliance") {
           var t = el("a", "联盟树 tree", "rk-small");
           t.href = "/view/alliances/" + encodeURIComponent(hit.id);
@@ -133,19 +138,27 @@
     });
   }
 
+  var labelFilter = document.getElementById("rk-label-filter");
+  var wrap = document.getElementById("rk-results-wrap");
   function runSearch(q) {
     if (!q) return;
+    wrap.hidden = false;
     status.textContent = "搜索中… Searching";
-    search(q, 100).then(function (page) { showResults(q, page); }).catch(function (err) { status.textContent = "搜索出错:" + err.message; });
+    var label = labelFilter.value;
+    search(q, 100, label).then(function (page) { showResults(q, page); }).catch(function (err) { status.textContent = "搜索出错:" + err.message; });
   }
-
-  input.form.addEventListener("submit", function (ev) {
-    ev.preventDefault();
+  function submitted() {
     closeList();
     var q = input.value.trim();
-    history.replaceState(null, "", q ? "/?q=" + encodeURIComponent(q) : "/");
+    var params = new URLSearchParams();
+    if (q) params.set("q", q);
+    if (labelFilter.value) params.set("label", labelFilter.value);
+    history.replaceState(null, "", "/" + (params.toString() ? "?" + params.toString() : ""));
     runSearch(q);
-  });
-  var initial = new URLSearchParams(window.location.search).get("q");
-  if (initial) { input.value = initial; runSearch(initial.trim()); }
+  }
+  input.form.addEventListener("submit", function (ev) { ev.preventDefault(); submitted(); });
+  labelFilter.addEventListener("change", submitted);
+  var initial = new URLSearchParams(window.location.search);
+  if (initial.get("label")) labelFilter.value = initial.get("label");
+  if (initial.get("q")) { input.value = initial.get("q"); runSearch(initial.get("q").trim()); }
 })();
