@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field, field_validator
 from graph.divisions import GAZETTEER_SOURCE_ID as SOURCE_ID
 from graph.divisions import full_code, short_code
 from graph.model import RELATIONSHIPS
+from queries.analysis import ALLIANCE_VILLAGE_PATHS
 from queries.catalog import Entry, NotFound, Params, Rows, register
 from queries.models import label_of
 
@@ -229,7 +230,7 @@ class CountyCoverage(BaseModel):
     county: RegionRef
     province: str | None = Field(description="the name of the province it lies in")
     villages_in_alliance: int = Field(description="its villages in an alliance, directly or by a branch")
-    villages_with_dispatched: int = Field(description="its villages someone is dispatched to")
+    villages_with_dispatched: int = Field(description="its villages a person or group is dispatched to")
 
 
 class CoverageMap(BaseModel):
@@ -242,14 +243,23 @@ class CoverageMap(BaseModel):
 _COUNTY_OF = f"""-[:LOCATED_IN*1..2]->(c:County)
 RETURN {_region_ref("c")} AS county, [(c)-[:LOCATED_IN*1..2]->(p:Province) | p.name][0] AS province,
        collect(DISTINCT v.id) AS villages"""
-MAP_MEMBERS = "MATCH (:Alliance)-[:HAS_MEMBER]->(v:Village)" + _COUNTY_OF
-MAP_BRANCH_MEMBERS = "MATCH (:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v:Village)" + _COUNTY_OF
-MAP_DISPATCHED = "MATCH (:Person)-[:DISPATCHED_TO]->(v:Village)" + _COUNTY_OF
+# The alliance's villages by the one rule every entry applies; what is dispatched by the labels the
+# model allows (a person or a group), each pattern starting from its own label.
+MAP_STATEMENTS: dict[str, tuple[str, str]] = {
+    **{
+        f"alliance-{i}": ("alliance", f"MATCH (:Alliance){fwd}(v:Village)" + _COUNTY_OF)
+        for i, (fwd, _) in enumerate(ALLIANCE_VILLAGE_PATHS)
+    },
+    **{
+        f"dispatched-{label}": ("dispatched", f"MATCH (:{label})-[:DISPATCHED_TO]->(v:Village)" + _COUNTY_OF)
+        for label in RELATIONSHIPS["DISPATCHED_TO"][0]
+    },
+}
 
 
 def _map_shape(p: MapParams, rows: Rows) -> CoverageMap:
     counties: dict[str, dict[str, Any]] = {}
-    for name, key in (("members", "alliance"), ("branch_members", "alliance"), ("dispatched", "dispatched")):
+    for name, (key, _) in MAP_STATEMENTS.items():
         for r in rows[name]:
             c = counties.setdefault(
                 r["county"]["id"],
@@ -275,15 +285,11 @@ COVERAGE_MAP = register(
         summary_zh="有覆盖的各县:加入联盟的村数、有派驻人员的村数(覆盖地图所用)",
         summary_en=(
             "Every county with a covered village: its villages in an alliance and its villages with a "
-            "dispatched person (what the coverage map draws)"
+            "dispatched person or group (what the coverage map draws)"
         ),
         params=MapParams,
         result=CoverageMap,
-        cypher=lambda p: {
-            "members": MAP_MEMBERS,
-            "branch_members": MAP_BRANCH_MEMBERS,
-            "dispatched": MAP_DISPATCHED,
-        },
+        cypher=lambda p: {name: cypher for name, (_, cypher) in MAP_STATEMENTS.items()},
         shape=_map_shape,
     )
 )

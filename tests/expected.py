@@ -1107,7 +1107,9 @@ def coverage_map(g: Graph) -> JSON:
     dispatched = {
         e.end
         for e in g.edges.values()
-        if e.type == "DISPATCHED_TO" and g.label(e.start) == "Person" and g.label(e.end) == "Village"
+        if e.type == "DISPATCHED_TO"
+        and g.label(e.start) in ("Person", "Group")
+        and g.label(e.end) == "Village"
     }
 
     def counties(village: str) -> set[str]:
