@@ -27,7 +27,7 @@ from starlette.routing import Match
 from api.logs import request_id
 from graph.connection import GraphUnavailable
 from queries.analyst import CypherFailed
-from queries.catalog import CATALOG, NotFound, QueryTimedOut, UnknownQuery, is_timeout
+from queries.catalog import CATALOG, AnswerTooLarge, NotFound, QueryTimedOut, UnknownQuery, is_timeout
 from queries.readonly import WriteRefused
 
 log = logging.getLogger("ruralkg.api")
@@ -73,6 +73,8 @@ def problem(
         **extra,
         "request_id": request_id.get(),
     }
+    if status == 503:  # every 503 says when to come back
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS), **(headers or {})}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -99,14 +101,10 @@ def bad_parameters(errors: list[Any]) -> JSONResponse:
     return problem(400, "Bad parameters", detail, errors=fields)
 
 
-def graph_unreachable(reason: str, exc: BaseException | None = None) -> JSONResponse:
+def graph_unreachable(reason: str, exc: BaseException | None = None, **extra: Any) -> JSONResponse:
     log.warning("graph unavailable: %s", reason if exc is None else f"{reason} ({exc})")
-    return problem(
-        503,
-        "Graph unavailable",
-        "the graph cannot be reached just now; try again shortly",
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
+    detail = "the graph cannot be reached just now; try again shortly"
+    return problem(503, "Graph unavailable", detail, **extra)
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -141,6 +139,10 @@ def install(app: FastAPI) -> None:
     async def _cypher_failed(request: Request, exc: CypherFailed) -> JSONResponse:
         return problem(400, "Query failed", str(exc))
 
+    @app.exception_handler(AnswerTooLarge)
+    async def _too_large(request: Request, exc: AnswerTooLarge) -> JSONResponse:
+        return problem(422, "Answer too large", str(exc))
+
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
         return problem(404, "Not found", str(exc))
@@ -173,12 +175,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ConnectionAcquisitionTimeoutError)
     async def _pool_exhausted(request: Request, exc: ConnectionAcquisitionTimeoutError) -> JSONResponse:
         log.warning("no graph connection free in time: %s", exc)
-        return problem(
-            503,
-            "Busy",
-            "every graph connection is in use; try again shortly",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        return problem(503, "Busy", "every graph connection is in use; try again shortly")
 
     @app.exception_handler(ServiceUnavailable)
     async def _service_unavailable(request: Request, exc: ServiceUnavailable) -> JSONResponse:
