@@ -57,9 +57,12 @@ class Problem(BaseModel):
 class BadRequest(Exception):
     """A request the API refuses before any query: its status, title and reason."""
 
-    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, title: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
+        self.headers = headers
 
 
 def problem(
@@ -129,7 +132,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(BadRequest)
     async def _bad_request(request: Request, exc: BadRequest) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, **exc.extra)
+        return problem(exc.status, exc.title, exc.detail, headers=exc.headers, **exc.extra)
 
     @app.exception_handler(WriteRefused)
     async def _write_refused(request: Request, exc: WriteRefused) -> JSONResponse:

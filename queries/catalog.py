@@ -31,12 +31,18 @@ FollowUp = tuple[Mapping[str, str], dict[str, Any]]
 def has_lone_surrogate(value: Any) -> bool:
     """True if a string in `value` holds a lone UTF-16 surrogate (valid JSON, but not text:
     it cannot be encoded to send to the graph)."""
-    if isinstance(value, str):
-        return any("\ud800" <= ch <= "\udfff" for ch in value)
-    if isinstance(value, dict):
-        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(has_lone_surrogate(v) for v in value)
+    # A stack, not recursion: a value nested a thousand deep must not end in RecursionError.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if any("\ud800" <= ch <= "\udfff" for ch in item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
     return False
 
 

@@ -48,6 +48,9 @@ def own_graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settin
         # reaches the graph as the faults need (by default a cached answer is still served for up
         # to RURALKG_CACHE_CHECK_MS after the last check: tests/test_answer_cache.py).
         RURALKG_CACHE_CHECK_MS=0,
+        # These faults are about the API following a graph that someone else restarts or that
+        # thaws by itself; the API starting it again (graph/keeper.py) is tests/test_healing.py.
+        RURALKG_HEAL=False,
     )
     server = LocalServer(settings)
     server.start(owned=True)
