@@ -26,6 +26,7 @@ from api.middleware import Guard, cors_kwargs
 from api.problems import BadRequest
 from api.views import routes as views
 from graph.connection import GraphUnavailable
+from graph.divisions import DIVISION_CODE
 from graph.settings import Settings, get_settings
 from queries import CATALOG
 from queries.analyst import CypherRequest, CypherResult, run_cypher_async
@@ -61,7 +62,10 @@ EntityId = Annotated[
 ]
 QueryName = Annotated[str, Path(max_length=100, description="a catalog entry's name (GET /queries)")]
 DivisionCode = Annotated[
-    str, Path(min_length=2, max_length=12, description="a division code", examples=["350925"])
+    str,
+    Path(
+        min_length=2, max_length=12, pattern=DIVISION_CODE, description="a division code", examples=["350925"]
+    ),
 ]
 DivisionRef = Annotated[
     str,

@@ -144,7 +144,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(AnswerTooLarge)
     async def _too_large(request: Request, exc: AnswerTooLarge) -> JSONResponse:
-        return problem(422, "Answer too large", str(exc))
+        return problem(400, "Answer too large", str(exc))
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
@@ -206,6 +206,10 @@ def install(app: FastAPI) -> None:
     async def _neo4j(request: Request, exc: Neo4jError) -> JSONResponse:
         if is_timeout(exc):
             return problem(504, "Query timed out", "the query ran longer than RURALKG_QUERY_TIMEOUT allows")
+        if "MemoryPoolOutOfMemoryError" in (exc.code or ""):  # Neo4j's db.memory.transaction.max
+            return problem(
+                400, "Query too large", "the query needed more memory than the graph allows one transaction"
+            )
         log.error("graph error on %s: %s", request.url.path, exc)
         return problem(
             500, "Graph error", f"the graph answered with an error: {exc.code or type(exc).__name__}"

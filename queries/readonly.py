@@ -19,7 +19,8 @@ tokens the rules are allow-lists:
   namespaced functions only from the built-in temporal and spatial namespaces;
 - one statement: no `;` but one at the very end;
 - characters the servers might read differently (format characters such as a zero-width
-  space, unpaired quotes, an unclosed comment) refuse the query instead of guessing.
+  space, unpaired quotes, an unclosed comment, a number running into a word: `LIMIT 1SET`
+  is a number and SET to the servers) refuse the query instead of guessing.
 
 SHOW is refused although some SHOW commands only read: they read the server's own state
 (users, transactions, settings), answer differently on the two servers, and the schema an

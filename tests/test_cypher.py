@@ -236,7 +236,7 @@ def test_answers_are_cut_at_the_byte_bound(graph_settings: Settings, curated_gra
         # a catalog answer past the bound is refused whole, saying what to do
         tight = settings.model_copy(update={"max_answer_bytes": 1024})
     with serve_api(tight) as url, httpx.Client(base_url=url, timeout=30) as c:
-        body = problem_of(c.get("/entities/village:fujian.zhouning.lidun.qinxi"), 422)
+        body = problem_of(c.get("/entities/village:fujian.zhouning.lidun.qinxi"), 400)
         assert body["title"] == "Answer too large" and "RURALKG_MAX_ANSWER_BYTES" in str(body["detail"])
 
 
