@@ -1,11 +1,12 @@
 """Keeping the local server up: a watcher that starts it again when it exits or stops answering.
 
 The API and the notebook extension each run one for the local server they use. It looks at the
-server every CHECK_SECONDS (its pid, then its HTTP ready endpoint); a server that exited is
-started again on the same data dir at once, one that is alive but has not answered for
-RURALKG_HEAL_AFTER seconds (frozen, thrashing) is killed and started again. Failed starts are
-retried with a doubling backoff up to BACKOFF_MAX_SECONDS. Every start is logged and counted,
-and `status()` says what the watcher sees, for /health.
+server every CHECK_SECONDS (its pid, then its HTTP ready endpoint). A server it has seen running
+that exited is started again on the same data dir at once; one that is alive but has not
+answered for RURALKG_HEAL_AFTER seconds (frozen, thrashing) is killed and started again. Failed
+starts are retried with a doubling backoff up to BACKOFF_MAX_SECONDS. Every start is logged and
+counted, and `status()` says what the watcher sees, for /health. A server it never saw running
+it does not start: that is `ruralkg serve`'s or the operator's call.
 
 Ownership does not change hands: a server this process owned (started, to be stopped on exit)
 is started again as owned; one it found running is started again detached, as it was, so it
@@ -38,13 +39,14 @@ class Keeper:
         self.settings = settings
         self.server = LocalServer(settings)
         self.on_restart = on_restart
-        self.state = "unknown"  # running, not answering, down, restarting
+        self.state = "unknown"  # running, not answering, down, restarting; before: not running, starting
         self.restarts = 0
         self.last_restart: float | None = None  # wall clock, for /health
         self.last_error: str | None = None
         self._failures = 0
         self._retry_at = 0.0
         self._silent_since: float | None = None
+        self._pid: int | None = None  # the server last seen running: checked live by `down`
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -72,8 +74,11 @@ class Keeper:
     # -- one look -------------------------------------------------------------------------------
     @property
     def down(self) -> bool:
-        """The server is known not to serve queries just now: callers answer 503 at once."""
-        return self.state in ("down", "restarting")
+        """The server is known not to serve queries just now: callers answer 503 at once. The
+        pid is looked at here too (a syscall), so a kill is seen before the next look."""
+        if self.state in ("down", "restarting"):
+            return True
+        return self._pid is not None and not pid_alive(self._pid)
 
     def check(self) -> None:
         """Look once; start the server again if it exited, or was silent for too long."""
@@ -82,6 +87,12 @@ class Keeper:
             alive = state is not None and pid_alive(state.pid)
             if alive and state is not None and self.server.ready(state):
                 self.state, self._silent_since, self._failures = "running", None, 0
+                self._pid = state.pid
+                return
+            if self._pid is None:
+                # Never seen running here: starting one is `ruralkg serve`'s or the operator's
+                # call (the error says how), not the watcher's.
+                self.state = "starting" if alive else "not running"
                 return
             now = time.monotonic()
             if alive:
@@ -116,7 +127,7 @@ class Keeper:
             log.error("starting the local graph server again failed (%s); next try in %.0f s", exc, delay)
             return
         self.restarts += 1
-        self.last_restart, self.last_error = time.time(), None
+        self.last_restart, self.last_error, self._pid = time.time(), None, new.pid
         self.state, self._silent_since, self._failures = "running", None, 0
         log.warning(
             "the local graph server is back at %s after %.1f s (restart %d)",

@@ -252,3 +252,44 @@ def test_stop_while_the_graph_is_frozen(tmp_path: Path) -> None:
             assert not pid_alive(state.pid), "the API left the frozen server it started"
     finally:
         server.stop()
+
+
+def test_the_notebook_extension_keeps_its_server(healing_graph: Settings) -> None:
+    # What a kernel does after `%load_ext ruralkg.notebook`: %%cypher's runner on connect()'s
+    # driver, with the extension's watcher started.
+    from graph import connection
+    from graph.settings import get_settings
+    from ruralkg import notebook
+    from ruralkg.cypher import run_cypher
+    from ruralkg.errors import CypherError, GraphUnreachable
+
+    server = LocalServer(healing_graph)
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RURALKG_DATA_DIR", str(healing_graph.data_dir))
+        env.delenv("NEO4J_URI", raising=False)
+        get_settings.cache_clear()
+        connection.close()
+        keeper = notebook.keep_local_server()
+        try:
+            assert keeper is not None
+            assert run_cypher("RETURN 1 AS one").frame["one"].tolist() == [1]
+            old = server.read_state()
+            assert old is not None
+            os.kill(old.pid, signal.SIGKILL)
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < HEAL_WITHIN:
+                try:
+                    if run_cypher("RETURN 1 AS one").frame["one"].tolist() == [1]:
+                        break
+                except (GraphUnreachable, CypherError):  # the driver closed under it: reopened next
+                    time.sleep(0.2)
+            else:
+                raise AssertionError("the notebook's graph did not come back")
+            new = server.read_state()
+            assert new is not None and new.pid != old.pid and keeper.restarts == 1
+        finally:
+            if keeper is not None:
+                keeper.stop()
+            notebook._keeper = None
+            connection.close()
+            get_settings.cache_clear()
