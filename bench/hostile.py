@@ -47,7 +47,15 @@ def _memory(pid: int) -> dict[str, int]:
 def main() -> None:
     data_dir = Path(tempfile.mkdtemp(prefix="ruralkg-hostile-"))
     port = free_port()
-    env = {**os.environ, "RURALKG_DATA_DIR": str(data_dir), "RURALKG_API_KEYS": KEY, "RURALKG_CACHE_MB": "0"}
+    env = {
+        **os.environ,
+        "RURALKG_DATA_DIR": str(data_dir),
+        "RURALKG_API_KEYS": KEY,
+        "RURALKG_CACHE_MB": "0",
+        # Time enough for the big answer to be built and sent on a busy machine: its size is
+        # what is measured here, not the deadline.
+        "RURALKG_CYPHER_TIMEOUT": "30",
+    }
     env.pop("NEO4J_URI", None)
     api = subprocess.Popen(
         [sys.executable, "-m", "api.cli", "serve", "--port", str(port), "--log-level", "warning"],
