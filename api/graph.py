@@ -99,7 +99,8 @@ class GraphHandle:
         """The driver for where the graph is now; GraphUnavailable when it cannot be found, or
         at once while the local server is known to be down (it is being started again)."""
         if self.keeper is not None and self.keeper.down:
-            raise GraphUnavailable(f"the local graph server is {self.keeper.state}")
+            state = self.keeper.state
+            raise GraphUnavailable(f"the local graph server is down ({state}); it is being started again")
         if self._stale():
             async with self._lock:
                 if self._stale():

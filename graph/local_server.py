@@ -111,6 +111,7 @@ def pid_stopped(pid: int) -> bool:
 
 
 def ports_free(*ports: int) -> bool:
+    """True if each port can be bound now: a server started again may take its old ones back."""
     for port in ports:
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
             try:
