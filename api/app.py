@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Path, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from neo4j.exceptions import DriverError
 
 from api import docs, problems
 from api.deps import GraphDep, KeyRequired, ReadAccess, SettingsDep
@@ -25,10 +26,12 @@ from api.graph import GraphHandle, answer_json, within
 from api.middleware import Guard, cors_kwargs
 from api.problems import BadRequest
 from api.views import routes as views
+from graph.connection import GraphUnavailable
+from graph.divisions import DIVISION_CODE
 from graph.settings import Settings, get_settings
 from queries import CATALOG
 from queries.analyst import CypherRequest, CypherResult, run_cypher_async
-from queries.catalog import Entry, UnknownQuery
+from queries.catalog import Entry, QueryTimedOut, UnknownQuery
 from queries.explore import (
     ENTITY,
     NEIGHBORHOOD_ENTRY,
@@ -60,7 +63,10 @@ EntityId = Annotated[
 ]
 QueryName = Annotated[str, Path(max_length=100, description="a catalog entry's name (GET /queries)")]
 DivisionCode = Annotated[
-    str, Path(min_length=2, max_length=12, description="a division code", examples=["350925"])
+    str,
+    Path(
+        min_length=2, max_length=12, pattern=DIVISION_CODE, description="a division code", examples=["350925"]
+    ),
 ]
 DivisionRef = Annotated[
     str,
@@ -244,20 +250,24 @@ def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
 def _routes(app: FastAPI) -> None:
     @app.get("/health", tags=["service"], summary="Service and graph reachability")
     async def health(request: Request, graph: GraphDep, settings: SettingsDep) -> JSONResponse:
-        driver = await graph.current()
-        info = await within(settings.connect_timeout, "the health check", driver.get_server_info)
-        divisions = await within(
-            settings.connect_timeout,
-            "reading the divisions' load",
-            lambda: divisions_status(driver, settings),
-        )
+        local = {"local_server": graph.status()} if graph.keeper is not None else {}
+        try:
+            driver = await graph.current()
+            info = await within(settings.connect_timeout, "the health check", driver.get_server_info)
+            divisions = await within(
+                settings.connect_timeout,
+                "reading the divisions' load",
+                lambda: divisions_status(driver, settings),
+            )
+        except (GraphUnavailable, QueryTimedOut, DriverError) as exc:
+            return problems.graph_unreachable(str(exc), graph={"reachable": False, **local})
         if (background := request.app.state.divisions) is not None:
             divisions["background"] = background.state()
         return JSONResponse(
             {
                 "status": "ok",
                 "version": VERSION,
-                "graph": {"reachable": True, "server": info.agent},
+                "graph": {"reachable": True, "server": info.agent, **local},
                 "divisions": divisions,
             }
         )
@@ -350,7 +360,8 @@ def _routes(app: FastAPI) -> None:
             "The query is checked before it is sent (reading clauses only; procedures from an "
             "allow-list), runs in a READ transaction that is rolled back, within "
             "RURALKG_CYPHER_TIMEOUT (default 5 s, a 504 when passed) and returns at most "
-            "RURALKG_CYPHER_ROW_CAP rows (`truncated` says when there were more)."
+            "RURALKG_CYPHER_ROW_CAP rows and RURALKG_MAX_ANSWER_BYTES bytes of rows (`truncated` and "
+            "`cut` say when and why the answer was cut)."
         ),
         dependencies=[KeyRequired],
     )
@@ -372,14 +383,11 @@ def _routes(app: FastAPI) -> None:
         log.debug("cypher parameters", extra={"params": req.params})
         driver = await graph.current()
         async with slots:
-            return await within(
+            answer = await within(
                 settings.cypher_timeout,
                 "the query",
                 lambda: run_cypher_async(
-                    driver,
-                    settings.neo4j_database,
-                    req,
-                    timeout=settings.cypher_timeout,
-                    cap=settings.cypher_row_cap,
+                    driver, settings, req, timeout=settings.cypher_timeout, cap=settings.cypher_row_cap
                 ),
             )
+        return answer.result(settings.cypher_timeout)

@@ -368,22 +368,22 @@ def cmd_cypher(args: argparse.Namespace) -> int:
     settings = get_settings()
     try:
         req = CypherRequest(query=text, params=params)
-        result = run_cypher(
-            connect(settings),
-            settings.neo4j_database,
-            req,
-            timeout=args.timeout or settings.cypher_timeout,
-            cap=args.row_cap or settings.cypher_row_cap,
+        timeout = args.timeout or settings.cypher_timeout
+        answer = run_cypher(
+            connect(settings), settings, req, timeout=timeout, cap=args.row_cap or settings.cypher_row_cap
         )
     except (ValidationError, WriteRefused, CypherFailed) as exc:
         print(f"ruralkg: {exc}", file=sys.stderr)
         return 2
+    result = answer.result(timeout)
     if args.format == "json":
         print(result.model_dump_json(indent=2))
     else:
         print(render_rows(result.columns, result.rows, args.format))
-    if result.truncated:
+    if result.cut == "rows":
         print(f"(stopped at the row cap of {result.row_cap} rows)", file=sys.stderr)
+    elif result.cut == "bytes":
+        print(f"(stopped at RURALKG_MAX_ANSWER_BYTES, {result.max_bytes} bytes)", file=sys.stderr)
     return 0
 
 

@@ -54,7 +54,13 @@ async def require_key(settings: SettingsDep, given: Annotated[str | None, Securi
             403, "Closed", "this endpoint is closed: no API key is configured (RURALKG_API_KEYS)"
         )
     if not key_is_valid(given, settings):
-        raise BadRequest(401, "Unauthorized", "a valid X-API-Key header is required")
+        # RFC 9110: a 401 names the scheme; ours is a key in a header of its own.
+        raise BadRequest(
+            401,
+            "Unauthorized",
+            "a valid X-API-Key header is required",
+            headers={"WWW-Authenticate": 'ApiKey header="X-API-Key"'},
+        )
 
 
 async def read_access(request: Request, settings: SettingsDep) -> None:

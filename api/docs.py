@@ -24,7 +24,8 @@ ASSETS = Path(fastapi_offline.__file__).parent / "static"
 ASSETS_URL = "/docs-assets"
 
 _WHY = {
-    "400": "Bad parameters, malformed JSON, or a refused query (problem+json naming the field)",
+    "400": "Bad parameters, malformed JSON, a refused query (problem+json naming the field), "
+    "or an answer larger than RURALKG_MAX_ANSWER_BYTES",
     "401": "No valid X-API-Key",
     "403": "Closed: no API key is configured",
     "404": "Unknown id, query or route",

@@ -1,8 +1,10 @@
 """The API's way to the graph: one driver, found again when the local server moves, and every
 unit of work bounded by a deadline.
 
-The local server picks new free ports when it is restarted after a crash; the API notices its
-state file changed, resolves the target again and swaps the driver, without a restart.
+The local server is watched (graph/keeper.py): when it exits or stops answering it is started
+again, and while it is down requests answer 503 at once instead of waiting on the driver. If it
+comes back on new ports, the API notices its state file changed, resolves the target again and
+swaps the driver, without a restart.
 A unit of work runs under `asyncio.wait_for`: at the deadline its task is cancelled, and the
 driver then kills (not returns) the connection, so a frozen graph cannot hold the pool.
 """
@@ -25,6 +27,7 @@ from starlette.responses import Response
 from api.cache import AnswerCache, Unchecked
 from graph import version
 from graph.connection import GraphUnavailable, Target, open_async_driver, resolve_target
+from graph.keeper import Keeper
 from graph.local_server import LocalServer
 from graph.settings import Settings
 from queries.catalog import Entry, QueryTimedOut, run_async
@@ -47,6 +50,7 @@ class GraphHandle:
         self._lock = asyncio.Lock()
         self._retired: set[asyncio.Task[None]] = set()
         self.answers = AnswerCache(settings)
+        self.keeper = Keeper(settings) if settings.uses_local_server and settings.heal else None
 
     def _state_signature(self) -> tuple[int, int] | None:
         if self._state_file is None:
@@ -60,6 +64,8 @@ class GraphHandle:
     async def open(self) -> None:
         async with self._lock:
             await self._resolve()
+        if self.keeper is not None:
+            self.keeper.start()
 
     async def _resolve(self) -> None:
         seen = self._state_signature()
@@ -90,7 +96,11 @@ class GraphHandle:
             await asyncio.wait_for(driver.close(), self.settings.connect_timeout)
 
     async def current(self) -> AsyncDriver:
-        """The driver for where the graph is now; GraphUnavailable when it cannot be found."""
+        """The driver for where the graph is now; GraphUnavailable when it cannot be found, or
+        at once while the local server is known to be down (it is being started again)."""
+        if self.keeper is not None and self.keeper.down:
+            state = self.keeper.state
+            raise GraphUnavailable(f"the local graph server is down ({state}); it is being started again")
         if self._stale():
             async with self._lock:
                 if self._stale():
@@ -118,7 +128,13 @@ class GraphHandle:
 
         return await within(self.settings.connect_timeout, "reading the graph's data version", read)
 
+    def status(self) -> dict[str, Any] | None:
+        """What the watcher of the local server sees (None on another graph), for /health."""
+        return self.keeper.status() if self.keeper is not None else None
+
     async def close(self) -> None:
+        if self.keeper is not None:
+            await asyncio.to_thread(self.keeper.stop)
         if self.driver is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.driver.close(), self.settings.connect_timeout)

@@ -27,7 +27,7 @@ from starlette.routing import Match
 from api.logs import request_id
 from graph.connection import GraphUnavailable
 from queries.analyst import CypherFailed
-from queries.catalog import CATALOG, NotFound, QueryTimedOut, UnknownQuery, is_timeout
+from queries.catalog import CATALOG, AnswerTooLarge, NotFound, QueryTimedOut, UnknownQuery, is_timeout
 from queries.readonly import WriteRefused
 
 log = logging.getLogger("ruralkg.api")
@@ -57,9 +57,12 @@ class Problem(BaseModel):
 class BadRequest(Exception):
     """A request the API refuses before any query: its status, title and reason."""
 
-    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self, status: int, title: str, detail: str, *, headers: dict[str, str] | None = None, **extra: Any
+    ) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail, self.extra = status, title, detail, extra
+        self.headers = headers
 
 
 def problem(
@@ -73,6 +76,8 @@ def problem(
         **extra,
         "request_id": request_id.get(),
     }
+    if status == 503:  # every 503 says when to come back
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS), **(headers or {})}
     return JSONResponse(body, status_code=status, media_type=PROBLEM, headers=headers)
 
 
@@ -99,14 +104,10 @@ def bad_parameters(errors: list[Any]) -> JSONResponse:
     return problem(400, "Bad parameters", detail, errors=fields)
 
 
-def graph_unreachable(reason: str, exc: BaseException | None = None) -> JSONResponse:
+def graph_unreachable(reason: str, exc: BaseException | None = None, **extra: Any) -> JSONResponse:
     log.warning("graph unavailable: %s", reason if exc is None else f"{reason} ({exc})")
-    return problem(
-        503,
-        "Graph unavailable",
-        "the graph cannot be reached just now; try again shortly",
-        headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-    )
+    detail = "the graph cannot be reached just now; try again shortly"
+    return problem(503, "Graph unavailable", detail, **extra)
 
 
 def allowed_methods(request: Request) -> list[str]:
@@ -131,7 +132,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(BadRequest)
     async def _bad_request(request: Request, exc: BadRequest) -> JSONResponse:
-        return problem(exc.status, exc.title, exc.detail, **exc.extra)
+        return problem(exc.status, exc.title, exc.detail, headers=exc.headers, **exc.extra)
 
     @app.exception_handler(WriteRefused)
     async def _write_refused(request: Request, exc: WriteRefused) -> JSONResponse:
@@ -140,6 +141,10 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(CypherFailed)
     async def _cypher_failed(request: Request, exc: CypherFailed) -> JSONResponse:
         return problem(400, "Query failed", str(exc))
+
+    @app.exception_handler(AnswerTooLarge)
+    async def _too_large(request: Request, exc: AnswerTooLarge) -> JSONResponse:
+        return problem(400, "Answer too large", str(exc))
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> JSONResponse:
@@ -173,12 +178,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ConnectionAcquisitionTimeoutError)
     async def _pool_exhausted(request: Request, exc: ConnectionAcquisitionTimeoutError) -> JSONResponse:
         log.warning("no graph connection free in time: %s", exc)
-        return problem(
-            503,
-            "Busy",
-            "every graph connection is in use; try again shortly",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
+        return problem(503, "Busy", "every graph connection is in use; try again shortly")
 
     @app.exception_handler(ServiceUnavailable)
     async def _service_unavailable(request: Request, exc: ServiceUnavailable) -> JSONResponse:
@@ -206,6 +206,10 @@ def install(app: FastAPI) -> None:
     async def _neo4j(request: Request, exc: Neo4jError) -> JSONResponse:
         if is_timeout(exc):
             return problem(504, "Query timed out", "the query ran longer than RURALKG_QUERY_TIMEOUT allows")
+        if "MemoryPoolOutOfMemoryError" in (exc.code or ""):  # Neo4j's db.memory.transaction.max
+            return problem(
+                400, "Query too large", "the query needed more memory than the graph allows one transaction"
+            )
         log.error("graph error on %s: %s", request.url.path, exc)
         return problem(
             500, "Graph error", f"the graph answered with an error: {exc.code or type(exc).__name__}"

@@ -148,7 +148,9 @@ def close() -> None:
             _driver = None
 
 
-def session(driver: Driver, settings: Settings, *, write: bool = False) -> neo4j.Session:
+def session(
+    driver: Driver, settings: Settings, *, write: bool = False, fetch_size: int = 1000
+) -> neo4j.Session:
     """One session for one unit of work, on the configured database, read-only unless asked.
 
     A write session changes the graph's data version with every transaction it commits
@@ -156,6 +158,7 @@ def session(driver: Driver, settings: Settings, *, write: bool = False) -> neo4j
     inner = driver.session(
         database=settings.neo4j_database,
         default_access_mode=neo4j.WRITE_ACCESS if write else neo4j.READ_ACCESS,
+        fetch_size=fetch_size,  # the driver's default; ad hoc queries pull fewer at a time
     )
     # The wrapper is the driver's session with two methods extended; callers see a Session.
     return cast(neo4j.Session, VersionedSession(inner)) if write else inner

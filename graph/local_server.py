@@ -3,7 +3,8 @@
 It runs as its own JVM (the wheel's bundled Java runtime), bound to 127.0.0.1, with its data
 and a small state file in RURALKG_DATA_DIR. A second caller on the same data dir reuses the
 running server instead of starting another. Whoever started a server with `owned=True` stops
-it on normal exit, Ctrl-C and SIGTERM, and the kernel stops it if that process dies hard.
+it on normal exit, Ctrl-C and SIGTERM, and the kernel stops it if that process dies hard; a
+server found running, or started again since by someone else, is left running.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ USERNAME = "root"
 MAIN_CLASS = "com.arcadedb.server.ArcadeDBServer"
 _PACKAGE = Path(arcadedb_embedded.__file__).resolve().parent
 _PR_SET_PDEATHSIG = 1
+# Seconds a server is given to stop on SIGTERM when its owner exits, before SIGKILL: the data
+# is safe either way (every commit is in the WAL), and an owner must exit promptly.
+EXIT_GRACE_SECONDS = 3.0
+# Servers this process started and must stop on exit, by data dir: the pid it started last.
+_owned: dict[Path, int] = {}
 
 
 class LocalServerError(RuntimeError):
@@ -96,6 +102,31 @@ def jvm_pids(data_dir: Path) -> list[int]:
     return pids
 
 
+def pid_stopped(pid: int) -> bool:
+    """True if the process is stopped (SIGSTOP): it cannot act on SIGTERM until continued."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] in "Tt"
+    except (OSError, IndexError):
+        return False
+
+
+def ports_free(*ports: int) -> bool:
+    """True if each port can be bound now: a server started again may take its old ones back."""
+    for port in ports:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                return False
+    return True
+
+
+def heap_mb(heap: str) -> int:
+    """RURALKG_HEAP (e.g. 1g, 512m) in MB."""
+    number, unit = int(heap[:-1]), heap[-1].lower()
+    return {"k": number // 1024, "m": number, "g": number * 1024}[unit]
+
+
 def _set_parent_death_signal() -> None:
     # Runs in the child between fork and exec: if our process dies without cleaning up
     # (SIGKILL, a crash), the kernel sends the JVM SIGTERM and nothing is orphaned.
@@ -143,7 +174,7 @@ class LocalServer:
     def running(self) -> ServerState | None:
         """The state of a live, ready server on this data dir, or None."""
         state = self.read_state()
-        if state and pid_alive(state.pid) and self._ready(state):
+        if state and pid_alive(state.pid) and self.ready(state):
             return state
         return None
 
@@ -177,6 +208,13 @@ class LocalServer:
             # keeps running a query whose connection was closed): the shorter of the two limits,
             # so an analyst query really ends at RURALKG_CYPHER_TIMEOUT here too.
             "command.timeout": int(min(s.query_timeout, s.cypher_timeout) * 1000),
+            # What one query's sorts, DISTINCTs, collect()s and joins may hold at once: a quarter
+            # of the heap (the server's default is half), so a runaway one fails, not the server.
+            # Its range() and per-operation element caps are on by default. A value that only
+            # grows (`s + s` in a reduce) is bounded by nothing on this server: it runs out of
+            # heap, the JVM exits (-XX:+ExitOnOutOfMemoryError, so no half-broken server stays
+            # up), and graph/keeper.py starts it again.
+            "queryMaxHeapRAM": max(heap_mb(s.local_heap) // 4, 16),
         }
         return [
             str(java),
@@ -188,12 +226,16 @@ class LocalServer:
             MAIN_CLASS,
         ]
 
-    def start(self, *, owned: bool = False) -> tuple[ServerState, bool]:
+    def start(self, *, owned: bool = False, tied: bool | None = None) -> tuple[ServerState, bool]:
         """Reuse the running server or start one; return its state and whether we started it.
 
-        owned=True ties the new JVM's life to this process (parent-death signal, own
-        process group kept); otherwise it is detached and outlives us until `stop()`.
+        owned=True makes this process the server's owner, the one that stops it on exit
+        (`stop_owned`); the JVM is then also tied to this process (parent-death signal, own
+        process group kept) unless tied=False: the signal follows the thread that started the
+        JVM, so a server started again from a watcher thread is owned, not tied. Otherwise it
+        is detached and outlives us until `stop()`.
         """
+        tied = owned if tied is None else tied
         with self._locked():
             state = self.running()
             if state:
@@ -211,8 +253,8 @@ class LocalServer:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     cwd=self.root,
-                    start_new_session=not owned,
-                    preexec_fn=_set_parent_death_signal if owned else None,
+                    start_new_session=not tied,
+                    preexec_fn=_set_parent_death_signal if tied else None,
                 )
             state = ServerState(proc.pid, bolt_port, http_port, password, str(self.root), time.time())
             self._write_state(state)
@@ -223,6 +265,8 @@ class LocalServer:
                 proc.wait()
                 self.state_file.unlink(missing_ok=True)
                 raise
+            if owned:
+                _owned[self.root] = proc.pid
             return state, True
 
     def _clear_stale(self) -> None:
@@ -230,13 +274,13 @@ class LocalServer:
         # data dir's files open; neither is reusable, so both go before a new start.
         state = self.read_state()
         if state and pid_alive(state.pid):
-            self._terminate(state.pid)
+            self._terminate(state.pid, EXIT_GRACE_SECONDS)
         for pid in jvm_pids(self.root):
-            self._terminate(pid)
+            self._terminate(pid, EXIT_GRACE_SECONDS)
         self.state_file.unlink(missing_ok=True)
 
     @staticmethod
-    def _ready(state: ServerState) -> bool:
+    def ready(state: ServerState) -> bool:
         try:
             with urllib.request.urlopen(state.ready_url, timeout=1) as resp:
                 return bool(resp.status == 204)
@@ -253,7 +297,7 @@ class LocalServer:
                     f"the local graph server exited with code {proc.returncode} while starting; "
                     f"last lines of {self.log_file}:\n{self.log_tail()}"
                 )
-            if self._ready(state):
+            if self.ready(state):
                 return
             time.sleep(0.1)
         raise LocalServerError(
@@ -271,8 +315,9 @@ class LocalServer:
     # -- stop -------------------------------------------------------------------------------
     @staticmethod
     def _terminate(pid: int, timeout: float = 20.0) -> None:
+        # A stopped (frozen) JVM would sit on SIGTERM until continued: it is killed at once.
         with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGKILL if pid_stopped(pid) else signal.SIGTERM)
         deadline = time.monotonic() + timeout
         while pid_alive(pid) and time.monotonic() < deadline:
             with contextlib.suppress(ChildProcessError):
@@ -294,13 +339,34 @@ class LocalServer:
             for pid in pids:
                 self._terminate(pid)
             self.state_file.unlink(missing_ok=True)
+            _owned.pop(self.root, None)
             return bool(pids)
+
+    def owns_running(self) -> bool:
+        """True if the server on this data dir now is one this process started as its owner."""
+        state = self.read_state()
+        return state is not None and _owned.get(self.root) == state.pid
+
+    def stop_owned(self) -> bool:
+        """Stop the server this process started, if it is still the one on this data dir;
+        leave any other (found running, or started again by `ruralkg server start`) running."""
+        with self._locked():
+            pid = _owned.pop(self.root, None)
+            if pid is None or not pid_alive(pid):
+                return False
+            state = self.read_state()
+            self._terminate(pid, EXIT_GRACE_SECONDS)
+            if state is not None and state.pid == pid:
+                self.state_file.unlink(missing_ok=True)
+            return True
 
 
 @contextlib.contextmanager
 def serving(settings: Settings) -> Iterator[ServerState]:
     """The local server for the duration of a block: reused if running, else started and
-    stopped again on exit, including on Ctrl-C and SIGTERM."""
+    stopped again on exit, including on Ctrl-C and SIGTERM. What is stopped is the server this
+    process owns then (the one it started, or started again after a crash: graph/keeper.py),
+    never one someone else started meanwhile."""
     server = LocalServer(settings)
     state, started = server.start(owned=True)
     previous = signal.getsignal(signal.SIGTERM)
@@ -314,7 +380,7 @@ def serving(settings: Settings) -> Iterator[ServerState]:
         yield state
     finally:
         if started:
-            server.stop()
+            server.stop_owned()
             signal.signal(signal.SIGTERM, previous)
 
 

@@ -59,6 +59,19 @@ class Settings(BaseSettings):
         description="arcadedb.txWalFlush: 0 none, 1 flush, 2 fsync at every commit (as Neo4j does)",
     )
     local_start_timeout: float = Field(60.0, gt=0, validation_alias="RURALKG_START_TIMEOUT")
+    heal: bool = Field(
+        True,
+        validation_alias="RURALKG_HEAL",
+        description="start the local server again when it exits or stops answering (API, notebooks)",
+    )
+    heal_after: float = Field(
+        20.0,
+        gt=0,
+        le=3600,
+        validation_alias="RURALKG_HEAL_AFTER",
+        description="seconds a running local server may leave its ready check unanswered before it is "
+        "killed and started again",
+    )
 
     cases_dir: Path = Field(REPO_ROOT / "data", validation_alias="RURALKG_CASES_DIR")
     sources_dir: Path = Field(REPO_ROOT.parent / "shared" / "sources", validation_alias="RURALKG_SOURCES_DIR")
@@ -101,6 +114,13 @@ class Settings(BaseSettings):
         description="seconds a /cypher query may run",
     )
     cypher_row_cap: int = Field(1000, ge=1, le=100_000, validation_alias="RURALKG_CYPHER_ROW_CAP")
+    max_answer_bytes: int = Field(
+        4 << 20,
+        ge=1024,
+        le=1 << 30,
+        validation_alias="RURALKG_MAX_ANSWER_BYTES",
+        description="bytes of JSON an answer may hold (ad hoc Cypher: cut there; catalog: refused)",
+    )
     cypher_concurrency: int = Field(
         2, ge=1, le=64, validation_alias="RURALKG_CYPHER_CONCURRENCY", description="/cypher queries at once"
     )

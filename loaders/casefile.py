@@ -491,15 +491,24 @@ def discover(paths: Iterable[Path]) -> list[Path]:
     return found
 
 
+def _resolved(path: Path) -> Path:
+    """The path resolved, or as given when it cannot be (a symlink loop): reading it then
+    reports the file as unreadable, by name, instead of a traceback."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
 def validate_cases(paths: Sequence[Path], *, context: Sequence[Path] = ()) -> list[CaseFile]:
     """Parse and validate `paths`; `context` files are checked for consistency, not returned.
 
     Raises CaseValidationError listing every problem in every file.
     """
-    wanted = {p.resolve() for p in paths}
+    wanted = {_resolved(p) for p in paths}
     cases: list[CaseFile] = []
     errors: list[CaseError] = []
-    for path in dict.fromkeys([*paths, *(p for p in context if p.resolve() not in wanted)]):
+    for path in dict.fromkeys([*paths, *(p for p in context if _resolved(p) not in wanted)]):
         case, errs = parse_case_file(path)
         errors.extend(errs)
         if case:
@@ -507,4 +516,4 @@ def validate_cases(paths: Sequence[Path], *, context: Sequence[Path] = ()) -> li
     errors.extend(_consistency_errors(cases))
     if errors:
         raise CaseValidationError(sorted(errors, key=lambda e: (str(e.file), e.line or 0)))
-    return [c for c in cases if c.path.resolve() in wanted]
+    return [c for c in cases if _resolved(c.path) in wanted]

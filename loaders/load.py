@@ -10,8 +10,9 @@ from neo4j.exceptions import DriverError, Neo4jError
 
 from graph.schema import apply_schema
 from graph.settings import Settings
-from loaders.casefile import CaseFile, discover, validate_cases
+from loaders.casefile import CaseFile, CaseValidationError, discover, validate_cases
 from loaders.facts import SourceFacts, SourcePlan, facts_of, removal_of
+from loaders.quotes import quote_errors
 from loaders.regions import has_gazetteer, link_curated, resolve_cases
 from loaders.writer import OnBatch, SourceWriter, batch_count, loaded_sources
 
@@ -104,9 +105,13 @@ def _sync_group(writer: SourceWriter, group: Sequence[SourceFacts]) -> Iterator[
 
 def curated_cases(settings: Settings, paths: Sequence[Path] = ()) -> list[CaseFile]:
     """The files asked for (default: every curated file), validated together with every curated
-    file so that shared entities are checked for agreement. Raises CaseValidationError."""
+    file so that shared entities are checked for agreement, and their evidence quotes found in
+    their articles (loaders/quotes.py). Raises CaseValidationError."""
     everything = discover([settings.cases_dir])
-    return validate_cases(discover(paths) if paths else everything, context=everything)
+    cases = validate_cases(discover(paths) if paths else everything, context=everything)
+    if errors := quote_errors(cases, settings.sources_dir):
+        raise CaseValidationError(errors)
+    return cases
 
 
 def collect_facts(

@@ -17,6 +17,7 @@ from typing import Any, Generic, TypeVar
 import neo4j
 from neo4j import AsyncManagedTransaction, ManagedTransaction
 from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic_core import to_json
 
 from graph.settings import Settings
 from queries.readonly import assert_read_only
@@ -30,12 +31,18 @@ FollowUp = tuple[Mapping[str, str], dict[str, Any]]
 def has_lone_surrogate(value: Any) -> bool:
     """True if a string in `value` holds a lone UTF-16 surrogate (valid JSON, but not text:
     it cannot be encoded to send to the graph)."""
-    if isinstance(value, str):
-        return any("\ud800" <= ch <= "\udfff" for ch in value)
-    if isinstance(value, dict):
-        return any(has_lone_surrogate(k) or has_lone_surrogate(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(has_lone_surrogate(v) for v in value)
+    # A stack, not recursion: a value nested a thousand deep must not end in RecursionError.
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if any("\ud800" <= ch <= "\udfff" for ch in item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
     return False
 
 
@@ -155,14 +162,38 @@ def plain(value: Any) -> Any:
     return value
 
 
+class AnswerTooLarge(ValueError):
+    """A catalog answer grew past RURALKG_MAX_ANSWER_BYTES while its rows were read: refused
+    whole (a typed answer cut in the middle would say something false), with what to do."""
+
+
+class _Budget:
+    """Bytes of JSON the rows read so far hold, refused past the bound as they stream in."""
+
+    def __init__(self, entry: str, limit: int) -> None:
+        self.entry, self.limit, self.used = entry, limit, 0
+
+    def row(self, record: neo4j.Record) -> dict[str, Any]:
+        row = plain(record.data())
+        self.used += len(to_json(row)) + 1
+        if self.used > self.limit:
+            raise AnswerTooLarge(
+                f"the answer of {self.entry!r} grew past RURALKG_MAX_ANSWER_BYTES ({self.limit} bytes); "
+                "ask for less (a smaller limit or page, a narrower filter)"
+            )
+        return row
+
+
 def run(session: neo4j.Session, settings: Settings, entry: Entry[P, R], params: P) -> R:
     statements, bound = entry.statements(params), entry.parameters(params)
 
     # The driver's timeout binds on Neo4j; the local server enforces its own (settings).
     @neo4j.unit_of_work(timeout=settings.query_timeout)
     def work(tx: ManagedTransaction) -> Rows:
+        budget = _Budget(entry.name, settings.max_answer_bytes)
+
         def fetch(named: Mapping[str, str], values: dict[str, Any]) -> Rows:
-            return {name: [plain(r.data()) for r in tx.run(text, values)] for name, text in named.items()}
+            return {name: [budget.row(r) for r in tx.run(text, values)] for name, text in named.items()}
 
         rows = fetch(statements, bound)
         while (more := entry.follow_ups(params, rows))[0]:
@@ -177,11 +208,13 @@ async def run_async(session: neo4j.AsyncSession, settings: Settings, entry: Entr
 
     @neo4j.unit_of_work(timeout=settings.query_timeout)
     async def work(tx: AsyncManagedTransaction) -> Rows:
+        budget = _Budget(entry.name, settings.max_answer_bytes)
+
         async def fetch(named: Mapping[str, str], values: dict[str, Any]) -> Rows:
             rows: Rows = {}
             for name, text in named.items():
                 result = await tx.run(text, values)
-                rows[name] = [plain(r.data()) async for r in result]
+                rows[name] = [budget.row(r) async for r in result]
             return rows
 
         rows = await fetch(statements, bound)

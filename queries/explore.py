@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from graph.model import ENTITY_LABEL
 from graph.schema import BROAD_LABELS
@@ -41,8 +41,16 @@ Ranking 和平's 994 matches took 8-13 ms of the server's CPU (under load); 500 
 
 
 class SearchParams(Paged):
+    # Python's regex engine, so that `\s` in the declared pattern means what it does in `fold`.
+    model_config = ConfigDict(regex_engine="python-re")
+
     q: str = Field(
-        min_length=1, max_length=100, description="name, alias or pinyin; simplified or traditional"
+        min_length=1,
+        max_length=100,
+        # Something to search for: a character that folding does not remove (whitespace, the
+        # key's separator `|` and its full-width form).
+        pattern=r"[^\s|｜]",
+        description="name, alias or pinyin; simplified or traditional",
     )
     label: Label | None = Field(None, description="only entities with this label")
     limit: int = Field(20, ge=1, le=100)
@@ -622,12 +630,6 @@ class PathParams(Params):
     limit: int = Field(10, ge=1, le=50, description="at most this many shortest paths")
     through_shared: JoinThroughShared = False
 
-    @model_validator(mode="after")
-    def _two_ends(self) -> PathParams:
-        if self.source == self.target:
-            raise ValueError("source and target must differ")
-        return self
-
     def allowed_types(self) -> tuple[str, ...]:
         """The types given, or the default: without the shared vocabulary's own types unless
         asked or an end is part of that vocabulary (ids name their label by their prefix)."""
@@ -690,9 +692,11 @@ def _paths_shape(p: PathParams, rows: Rows) -> Paths:
             nodes=[Ref(**n) for n in r["nodes"]],
             edges=[edge_from(e) for e in r["edges"]],
         )
-        for r in rows["paths"]
+        for r in rows.get("paths", [])
     ]
-    total = rows["paths"][0]["total"] if rows["paths"] else 0
+    if p.source == p.target:  # from an entity to itself: the path of no step (no search needed)
+        paths = [Path(length=0, nodes=[ends[p.source]], edges=[])]
+    total = len(paths) if p.source == p.target else rows["paths"][0]["total"] if rows["paths"] else 0
     return Paths(
         source=ends[p.source], target=ends[p.target], total=total, truncated=total > len(paths), paths=paths
     )
@@ -707,8 +711,14 @@ PATH = register(
         result=Paths,
         cypher=lambda p: {
             "ends": PATH_ENDS,
-            "paths": PATHS_MATCH.format(types="|".join(p.allowed_types()), depth=p.max_depth)
-            + PATHS.format(ref=ref("n"), edge=edge("r", "startNode(r).id", "endNode(r).id")),
+            **(
+                {}
+                if p.source == p.target
+                else {
+                    "paths": PATHS_MATCH.format(types="|".join(p.allowed_types()), depth=p.max_depth)
+                    + PATHS.format(ref=ref("n"), edge=edge("r", "startNode(r).id", "endNode(r).id"))
+                }
+            ),
         },
         shape=_paths_shape,
     )

@@ -19,7 +19,8 @@ tokens the rules are allow-lists:
   namespaced functions only from the built-in temporal and spatial namespaces;
 - one statement: no `;` but one at the very end;
 - characters the servers might read differently (format characters such as a zero-width
-  space, unpaired quotes, an unclosed comment) refuse the query instead of guessing.
+  space, unpaired quotes, an unclosed comment, a number running into a word: `LIMIT 1SET`
+  is a number and SET to the servers) refuse the query instead of guessing.
 
 SHOW is refused although some SHOW commands only read: they read the server's own state
 (users, transactions, settings), answer differently on the two servers, and the schema an
@@ -28,6 +29,7 @@ analyst needs is in db.labels(), db.relationshipTypes() and db.propertyKeys().
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -75,6 +77,17 @@ def _is_word(ch: str) -> bool:
     return ch.isalnum() or ch == "_" or unicodedata.category(ch) in ("Mn", "Mc", "Pc")
 
 
+# A number as the servers read it: hex, octal, or decimal with fraction and exponent.
+_NUMBER = re.compile(r"0[xX][0-9a-fA-F_]+|0[oO][0-7_]+|\d[\d_]*(?:\.\d[\d_]*)?(?:[eE][+-]?\d[\d_]*)?")
+
+
+def _not_into_a_word(text: str, start: int, end: int) -> None:
+    # The servers read `LIMIT 1SET n.x = 1` as a number, then the keyword SET: were the guard to
+    # read one token there, a write would pass it. A number running into a word is refused.
+    if end < len(text) and _is_word(text[end]):
+        raise WriteRefused(f"a number runs into a word at position {start}: {text[start : end + 1]!r}")
+
+
 _PUNCT2 = ("<>", "<=", ">=", "=~", "..", "->", "<-", "+=", "||", "::")
 
 
@@ -116,6 +129,10 @@ def tokenize(text: str) -> list[Token]:
             i = j + 1
         elif ch == "$":
             j = i + 1
+            if j < n and text[j].isdigit():  # $1: a numbered parameter is digits only
+                while j < n and text[j].isdigit():
+                    j += 1
+                _not_into_a_word(text, i, j)
             while j < n and _is_word(text[j]):
                 j += 1
             if j == i + 1 and j < n and text[j] == "`":
@@ -123,9 +140,9 @@ def tokenize(text: str) -> list[Token]:
             tokens.append(Token("param", text[i:j], i))
             i = j
         elif ch.isdigit():
-            j = i + 1
-            while j < n and (_is_word(text[j]) or (text[j] == "." and not text.startswith("..", j))):
-                j += 1
+            match = _NUMBER.match(text, i)
+            j = match.end() if match and match.end() > i else i + 1
+            _not_into_a_word(text, i, j)
             tokens.append(Token("number", text[i:j], i))
             i = j
         elif _is_word(ch):

@@ -14,8 +14,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
+from graph.divisions import DIVISION_CODE, full_code, short_code
 from graph.divisions import GAZETTEER_SOURCE_ID as SOURCE_ID
-from graph.divisions import full_code, short_code
 from graph.model import RELATIONSHIPS
 from queries.analysis import ALLIANCE_VILLAGE_PATHS
 from queries.catalog import Entry, NotFound, Params, Rows, register
@@ -47,7 +47,10 @@ def _region_ref(var: str) -> str:
 
 class RegionParams(Params):
     code: str = Field(
-        min_length=2, max_length=12, description="a division code: 350925 or 350925000000, 350925104209 ..."
+        min_length=2,
+        max_length=12,
+        pattern=DIVISION_CODE,
+        description="a division code: 350925 or 350925000000, 350925104209 ...",
     )
 
     @field_validator("code")

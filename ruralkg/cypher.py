@@ -1,10 +1,11 @@
 """Ad hoc Cypher for analysts: guarded, timed and bounded, handed back as a DataFrame together
 with the nodes and relationships it holds, ready to draw.
 
-Read-only unless asked: the query passes the API's guard (`queries.readonly.assert_read_only`)
-and runs in a READ session, in a transaction that is rolled back, never committed. The local
-server runs writes even in READ sessions, so the guard is what protects the data there; the
-rollback is a second line. A write (`write=True`) runs in a WRITE session and is committed.
+Read-only unless asked: the query runs through the API's own runner (`queries.analyst`): the
+guard, a READ session, a transaction that is rolled back, never committed, and the same bounds
+in rows and bytes. The local server runs writes even in READ sessions, so the guard is what
+protects the data there; the rollback is a second line. A write (`write=True`) runs in a WRITE
+session and is committed.
 """
 
 from __future__ import annotations
@@ -12,21 +13,23 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import Any
 
 import pandas as pd
-from neo4j import Driver, SummaryCounters
+from neo4j import Driver
 from neo4j.exceptions import DriverError, Neo4jError, ServiceUnavailable, SessionExpired
 from neo4j.graph import Node, Path, Relationship
+from pydantic import ValidationError
 
-from graph.connection import GraphUnavailable, connect, session
+from graph.connection import GraphUnavailable, connect
 from graph.model import ENTITY_LABEL
 from graph.settings import Settings, get_settings
 from graph.text import HIDDEN_PROPS
+from queries import analyst
+from queries.analyst import Cut, CypherFailed, CypherRequest
 from queries.catalog import is_timeout, plain
 from queries.models import edge_from
-from queries.readonly import WriteRefused, assert_read_only
+from queries.readonly import WriteRefused
 from ruralkg.errors import CypherError, GraphUnreachable, QueryTimedOut, WriteNotAllowed
 
 DEFAULT_LIMIT = 1000
@@ -64,9 +67,11 @@ class GraphData:
 class CypherResult:
     frame: pd.DataFrame
     graph: GraphData
-    truncated: bool = False  # the query had more rows than the limit; the frame holds the first ones
+    truncated: bool = False  # the answer was cut (`cut`: rows or bytes); the frame holds the first rows
     limit: int = DEFAULT_LIMIT
     counters: dict[str, int] = field(default_factory=dict)  # what a write changed, when the server says
+    cut: Cut | None = None
+    max_bytes: int = 0
 
 
 def own_label(node: Node) -> str:
@@ -164,17 +169,6 @@ def graph_of(rows: Iterable[Iterable[Any]]) -> GraphData:
     return GraphData(nodes=out_nodes, edges=edges)
 
 
-_COUNTERS = (
-    "nodes_created", "nodes_deleted", "relationships_created", "relationships_deleted", "properties_set",
-    "labels_added", "labels_removed", "indexes_added", "indexes_removed", "constraints_added",
-    "constraints_removed",
-)  # fmt: skip
-
-
-def _changes(counters: SummaryCounters) -> dict[str, int]:
-    return {name: n for name in _COUNTERS if (n := getattr(counters, name, 0))}
-
-
 def run_cypher(
     cypher: str,
     params: Mapping[str, Any] | None = None,
@@ -184,36 +178,31 @@ def run_cypher(
     settings: Settings | None = None,
     driver: Driver | None = None,
 ) -> CypherResult:
-    """Run one query and return at most `limit` rows as a DataFrame, with the graph they hold.
+    """Run one query and return at most `limit` rows (and RURALKG_MAX_ANSWER_BYTES) as a
+    DataFrame, with the graph they hold. The query runs through the API's runner
+    (`queries.analyst.run_cypher`): the same guard, bounds and rollback as `POST /cypher`.
 
     Raises the readable errors of `ruralkg.errors`: a write without `write=True`, the server's
     message for a bad query, a timeout, an unreachable graph.
     """
     if not 1 <= limit <= MAX_LIMIT:
         raise ValueError(f"the row limit must be between 1 and {MAX_LIMIT}, not {limit}")
-    if not write:
-        try:
-            assert_read_only(cypher)
-        except WriteRefused as exc:
-            raise WriteNotAllowed(
-                f"{exc}. Nothing was sent to the graph.\n"
-                "Queries are read-only by default; to change the graph, run the cell as `%%cypher --write`."
-            ) from None
     settings = settings or get_settings()
     try:
+        req = CypherRequest(query=cypher, params=dict(params or {}))
         driver = driver or connect(settings)
-        with (
-            session(driver, settings, write=write) as s,
-            s.begin_transaction(timeout=settings.query_timeout) as tx,
-        ):
-            result = tx.run(cypher, dict(params or {}))
-            keys = list(result.keys())
-            records = [record.values() for record in islice(result, limit + 1)]
-            counters = _changes(result.consume().counters)
-            if write:
-                tx.commit()
-            else:
-                tx.rollback()
+        answer = analyst.run_cypher(
+            driver, settings, req, timeout=settings.query_timeout, cap=limit, write=write, keep_records=True
+        )
+    except WriteRefused as exc:
+        raise WriteNotAllowed(
+            f"{exc}. Nothing was sent to the graph.\n"
+            "Queries are read-only by default; to change the graph, run the cell as `%%cypher --write`."
+        ) from None
+    except ValidationError as exc:
+        raise CypherError(str(exc)) from None
+    except CypherFailed as exc:
+        raise CypherError(exc.server_message, exc.code) from None
     except GraphUnavailable as exc:
         raise GraphUnreachable(str(exc)) from None
     except (ServiceUnavailable, SessionExpired) as exc:
@@ -226,9 +215,13 @@ def run_cypher(
         raise CypherError(message, exc.code) from None
     except DriverError as exc:
         raise CypherError(str(exc)) from None
-    truncated = len(records) > limit
-    records = records[:limit]
-    frame = pd.DataFrame([[cell(v) for v in row] for row in records], columns=keys)
+    frame = pd.DataFrame([[cell(v) for v in row] for row in answer.records], columns=answer.columns)
     return CypherResult(
-        frame=frame, graph=graph_of(records), truncated=truncated, limit=limit, counters=counters
+        frame=frame,
+        graph=graph_of(answer.records),
+        truncated=answer.cut is not None,
+        limit=limit,
+        counters=answer.counters,
+        cut=answer.cut,
+        max_bytes=answer.max_bytes,
     )

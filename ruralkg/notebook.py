@@ -8,6 +8,7 @@ returns a pandas DataFrame. `$village` is bound from the notebook's variable `vi
 the parameters the query names are sent). When the result holds nodes, relationships or paths,
 an interactive network is drawn with the table, its scripts inlined so it works offline.
 Queries are read-only unless the cell says `--write`; errors are shown as one readable block.
+On the local server, the extension keeps the server up for the kernel's life (graph/keeper.py).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from IPython.display import HTML, display
 from neo4j import RoutingControl
 from neo4j.exceptions import DriverError, Neo4jError
 
+from graph import connection
 from graph.connection import GraphUnavailable, connect
+from graph.keeper import Keeper
 from graph.settings import get_settings, redact_uri
 from ruralkg.cypher import DEFAULT_LIMIT, MAX_LIMIT, referenced_parameters, run_cypher
 from ruralkg.errors import BadParameters, MissingVariable
@@ -151,10 +154,15 @@ class CypherMagics(Magics):
             namespace[options.out] = result.frame
         if options.quiet:
             return None
-        if result.truncated:
+        if result.cut == "rows":
             print(
                 f"showing the first {result.limit} rows; the query returned more "
                 f"(--limit N raises the cap, up to {MAX_LIMIT})"
+            )
+        elif result.cut == "bytes":
+            print(
+                f"showing the first {len(result.frame)} rows: the answer reached "
+                f"RURALKG_MAX_ANSWER_BYTES ({result.max_bytes} bytes)"
             )
         if result.counters:
             print("written: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in result.counters.items()))
@@ -217,7 +225,22 @@ def use_cjk_font() -> list[str]:
     return sans
 
 
+_keeper: Keeper | None = None
+
+
+def keep_local_server() -> Keeper | None:
+    """Watch the local server for the kernel's life (graph/keeper.py): a server that exits or
+    stops answering is started again, and the next cell reconnects (the driver is reopened)."""
+    global _keeper
+    settings = get_settings()
+    if _keeper is None and settings.uses_local_server and settings.heal:
+        _keeper = Keeper(settings, on_restart=connection.close)
+        _keeper.start()
+    return _keeper
+
+
 def load_ipython_extension(ipython: InteractiveShell) -> None:
     ipython.register_magics(CypherMagics)
     use_cjk_font()
     print(greeting())
+    keep_local_server()

@@ -206,3 +206,52 @@ def test_cli_cypher(graph_settings: Settings, curated_graph: Driver) -> None:
     assert refused.returncode == 2 and "DETACH" in refused.stderr
     capped = run_cli(graph_settings, "cypher", "MATCH (n:Village) RETURN n.id AS id", "--row-cap", "2")
     assert capped.returncode == 0 and "row cap of 2" in capped.stderr
+
+
+# Rows of about 4 KB each (a string of 4,096 x), numbered.
+WIDE_ROWS = "UNWIND range(1, 100) AS i RETURN i, reduce(s = 'x', j IN range(1, 12) | s + s) AS s"
+BOUND = 64 * 1024
+
+
+def test_answers_are_cut_at_the_byte_bound(graph_settings: Settings, curated_graph: Driver) -> None:
+    settings = graph_settings.model_copy(
+        update={"api_keys": [SecretStr(KEY)], "cypher_row_cap": 1000, "max_answer_bytes": BOUND}
+    )
+    with serve_api(settings) as url, httpx.Client(base_url=url, timeout=30, headers={"X-API-Key": KEY}) as c:
+        resp = c.post("/cypher", json={"query": WIDE_ROWS})
+        assert resp.status_code == 200, resp.text
+        body = resp.json()
+        assert body["truncated"] and body["cut"] == "bytes" and body["max_bytes"] == BOUND
+        assert 10 <= body["row_count"] < 100 and [r["i"] for r in body["rows"]] == list(
+            range(1, body["row_count"] + 1)
+        )
+        assert len(resp.content) <= BOUND + 1024
+        # one value larger than the bound: no row at all, said so
+        huge = c.post("/cypher", json={"query": "RETURN reduce(s = 'x', j IN range(1, 17) | s + s) AS s"})
+        assert huge.status_code == 200 and huge.json()["rows"] == [] and huge.json()["cut"] == "bytes"
+        assert len(huge.content) < 1024
+        # the row cap still cuts first when the rows are small
+        small = c.post("/cypher", json={"query": "UNWIND range(1, 2000) AS i RETURN i"}).json()
+        assert small["cut"] == "rows" and small["row_count"] == 1000
+        # a catalog answer past the bound is refused whole, saying what to do
+        tight = settings.model_copy(update={"max_answer_bytes": 1024})
+    with serve_api(tight) as url, httpx.Client(base_url=url, timeout=30) as c:
+        body = problem_of(c.get("/entities/village:fujian.zhouning.lidun.qinxi"), 400)
+        assert body["title"] == "Answer too large" and "RURALKG_MAX_ANSWER_BYTES" in str(body["detail"])
+
+
+def test_notebook_and_cli_share_the_runner_and_its_bound(
+    graph_settings: Settings, curated_graph: Driver
+) -> None:
+    from ruralkg.cypher import run_cypher
+    from tests.test_cli_load import run_cli
+
+    settings = graph_settings.model_copy(update={"max_answer_bytes": BOUND})
+    result = run_cypher(WIDE_ROWS, settings=settings, driver=curated_graph)
+    assert result.truncated and result.cut == "bytes" and 10 <= len(result.frame) < 100
+    assert list(result.frame["i"]) == list(range(1, len(result.frame) + 1))
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("RURALKG_MAX_ANSWER_BYTES", str(BOUND))
+        cut = run_cli(graph_settings, "cypher", WIDE_ROWS, "--row-cap", "1000", "-f", "csv")
+    assert cut.returncode == 0, cut.stderr
+    assert "RURALKG_MAX_ANSWER_BYTES" in cut.stderr and 10 < len(cut.stdout.splitlines()) < 101

@@ -244,3 +244,64 @@ def test_json_body_booleans_are_booleans(client: httpx.Client, flag: object) -> 
 def test_json_body_integral_float_is_an_integer(client: httpx.Client) -> None:
     assert client.post("/queries/shared-experts", json={"limit": 5.0}).status_code == 200
     assert client.get("/queries/shared-experts", params={"limit": "5"}).status_code == 200
+
+
+def test_deep_json_is_400_before_parsing(client: httpx.Client) -> None:
+    # 2,000 nested lists once raised RecursionError in json.loads: a 500 without a key
+    deep = b"[" * 2000 + b"]" * 2000
+    for path, body in (
+        ("/queries/shared-experts", b'{"village": ' + deep + b"}"),
+        ("/queries/shared-experts", deep),
+        ("/cypher", b'{"query": "RETURN $x", "params": {"x": ' + b"[" * 900 + b"]" * 900 + b"}}"),
+    ):
+        resp = client.post(path, content=body, headers={"content-type": "application/json"})
+        problem = problem_of(resp, 400)
+        assert "deep" in str(problem["detail"]), problem
+
+
+def test_lone_surrogate_checks_do_not_recurse() -> None:
+    from queries.catalog import has_lone_surrogate
+
+    nested: object = "\ud800"
+    for _ in range(5000):
+        nested = [nested]
+    assert has_lone_surrogate(nested) and not has_lone_surrogate([[["ok"]]])
+
+
+def test_401_names_the_scheme(graph_settings: Settings, curated_graph: Driver) -> None:
+    from pydantic import SecretStr
+
+    settings = graph_settings.model_copy(update={"api_keys": [SecretStr("k" * 32)]})
+    with serve_api(settings) as url, httpx.Client(base_url=url, timeout=30) as c:
+        resp = c.post("/cypher", json={"query": "RETURN 1"})
+        problem_of(resp, 401)
+        assert resp.headers["www-authenticate"].startswith("ApiKey")
+
+
+def test_invalid_utf8_in_a_query_string_is_400(client: httpx.Client) -> None:
+    for query in ("q=%FF%FE", "q=%C3", "q=ok&label=%ED%A0%80"):
+        problem_of(client.get(f"/search?{query}"), 400)
+    assert client.get("/search?q=%E8%8A%B9%E6%BA%AA").status_code == 200  # 芹溪
+
+
+def test_busy_analyst_slots_say_when_to_retry(graph_settings: Settings, curated_graph: Driver) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pydantic import SecretStr
+
+    key = "b" * 32
+    settings = graph_settings.model_copy(
+        update={"api_keys": [SecretStr(key)], "cypher_concurrency": 1, "cypher_timeout": 10.0}
+    )
+    slow = {"query": "UNWIND range(1, 3000) AS a UNWIND range(1, 3000) AS b RETURN count(*) AS n"}
+    with (
+        serve_api(settings) as url,
+        httpx.Client(base_url=url, timeout=30, headers={"X-API-Key": key}) as c,
+        ThreadPoolExecutor(4) as pool,
+    ):
+        answers = list(pool.map(lambda _: c.post("/cypher", json=slow), range(4)))
+    busy = [a for a in answers if a.status_code == 503]
+    assert busy, [a.status_code for a in answers]
+    for resp in busy:
+        assert problem_of(resp, 503)["type"] == "/problems/busy"
+        assert int(resp.headers["retry-after"]) > 0

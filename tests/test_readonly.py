@@ -78,3 +78,33 @@ def test_every_catalog_statement_is_read_only() -> None:
         params = entry.params.model_validate(SAMPLE_PARAMS.get(name, {}))
         for text in entry.statements(params).values():
             assert assert_read_only(text) == text
+
+
+@pytest.mark.parametrize(
+    "cypher",
+    [
+        "MATCH (n) WITH n LIMIT 1SET n.x = true",
+        "MATCH (n) WITH n LIMIT 1e0SET n.x = true",
+        "MATCH (n) WITH n LIMIT $1SET n.x = true",
+        "MATCH (n) WITH n LIMIT 0x1SET n.x = true",
+        "MATCH (n) WITH n LIMIT 0o1SET n.x = true",
+        "MATCH (n) WITH n LIMIT 1.5DELETE n",
+        "MATCH (n) WITH n SKIP 1_000CREATE (:X)",
+    ],
+)
+def test_a_number_running_into_a_word_is_refused(cypher: str) -> None:
+    # The servers read `1SET` as a number and a keyword: the guard must not see one token.
+    with pytest.raises(WriteRefused):
+        assert_read_only(cypher)
+
+
+@pytest.mark.parametrize(
+    "cypher",
+    [
+        "RETURN 1e5 AS a, 1.5e-3 AS b, 0x1F AS c, 0o17 AS d, 1_000 AS e, .5 AS f, $1 AS g",
+        "UNWIND range(1, 10) AS i RETURN i LIMIT 5",
+        "MATCH (n)-[*1..3]-(m) RETURN count(*) AS c",
+    ],
+)
+def test_numbers_still_read(cypher: str) -> None:
+    assert assert_read_only(cypher) == cypher

@@ -109,7 +109,7 @@ def test_single_answers_and_missing_entities(curated_graph: Driver, graph_settin
     [
         ("shared-experts", {"limit": 0, "role": "校长"}),
         ("neighborhood", {"id": "village:a.b", "depth": 9, "labels": ["Village", "Planet"]}),
-        ("path", {"source": "village:a.b", "target": "village:a.b"}),
+        ("path", {"source": "village:a.b", "target": "village:a.c", "max_depth": 9}),
         ("search", {"q": "   "}),
         ("alliance-tree", {"id": "alliance:a.b", "extra": 1}),
         ("village-profile", {}),

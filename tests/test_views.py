@@ -407,7 +407,7 @@ def test_pages_carry_a_content_security_policy(explorer_graph: Driver, api_url: 
         ("/view/queries/shared-experts?unknown=1", 400),
         ("/view/queries/shared-experts?role=nobody", 400),
         ("/view/queries/enterprise-reach?offset=-1", 400),
-        (f"/view/paths?source={QINXI}&target={QINXI}", 400),
+        (f"/view/paths?source={QINXI}&target={ALLIANCE}&max_depth=9", 400),
         ("/view/paths?source=village:nowhere.none&target=village:nowhere.else", 404),
     ],
 )
