@@ -117,7 +117,7 @@ def resolve_cases(cases: Iterable[CaseFile]) -> Resolution:
     return resolve(curated_places(cases))
 
 
-def _division_kind(d: Division) -> str | None:
+def division_kind(d: Division) -> str | None:
     """The `division` attribute graph.model uses for counties, townships and villages."""
     name = d.name
     if d.label == "Village":
@@ -144,7 +144,7 @@ def division_row(d: Division, ids: dict[str, str]) -> dict[str, Any]:
         "code": full_code(d.code),
         "name": d.name,
         "level": d.level,
-        "division": _division_kind(d),
+        "division": division_kind(d),
         "search": search_key([d.name, short, d.code]),
         "pinyin": pinyin(d.name),
         **name_keys(d.name),
