@@ -37,7 +37,7 @@ from loaders.load import (
     load_if_empty,
     total_batches,
 )
-from loaders.regions import REGION_BATCH, load_regions, resolve_cases
+from loaders.regions import REGION_BATCH, load_regions, parent_errors, resolve_cases
 from queries import CATALOG, get_entry, run
 from queries.analyst import CypherFailed, CypherRequest, run_cypher
 from queries.catalog import NotFound, UnknownQuery, params_from_strings
@@ -58,7 +58,13 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"ok  {case.path}: {len(case.entities)} entities, {len(case.relations)} relations, "
             f"{len(case.quantities)} quantities"
         )
-    resolution = resolve_cases(curated_cases(get_settings()))
+    everything = curated_cases(get_settings())
+    resolution = resolve_cases(everything)
+    asked = {case.path.resolve() for case in cases}
+    misplaced = [e for e in parent_errors(everything, resolution) if e.file.resolve() in asked]
+    if misplaced:
+        print(CaseValidationError(misplaced), file=sys.stderr)
+        return 1
     print(
         f"places: {len(resolution.places)} resolve to the official divisions ({EDITION}), "
         f"{len(resolution.unresolved)} do not"

@@ -15,6 +15,8 @@ class SharedEntity(NamedTuple):
     name: str
     name_en: str
     kind: str | None = None
+    definition: str | None = None
+    """A practice concept's one-line definition, declared as its `description`."""
 
 
 UNSCOPED_LABELS: frozenset[str] = frozenset({"Province"})
@@ -47,8 +49,49 @@ SHARED_ENTITIES: dict[str, SharedEntity] = {
         "Industry", "文化体验旅游", "cultural experience tourism"
     ),
     "industry:wellness-tourism": SharedEntity("Industry", "康养旅游", "health and wellness tourism"),
+    # Practice concepts: the ideas several counties practise under their own names. A local
+    # practice is INSTANCE_OF one of them where its article supports it.
     "practice:joint-village-party-building": SharedEntity(
-        "Practice", "联村党建", "joint village party building", "model"
+        "Practice",
+        "联村党建",
+        "joint village party building",
+        "model",
+        "相邻村跨越村界和党组织边界组成一个联合党组织,统一带动产业、设施与服务。",
+    ),
+    "practice:regular-meetings": SharedEntity(
+        "Practice",
+        "定期例会",
+        "regular meeting cadence",
+        "mechanism",
+        "按固定周期(每周、每月、每季)召开例会、对比或总结,通报进展、协调共同事务。",
+    ),
+    "practice:branch-cooperative-farmers": SharedEntity(
+        "Practice",
+        "党支部+合作社+农户",
+        "party branch + cooperative + farmers",
+        "model",
+        "党支部领办或带动合作社,合作社联结农户,共同发展产业、分享收益。",
+    ),
+    "practice:one-plus-n": SharedEntity(
+        "Practice",
+        "1+N",
+        "one plus N",
+        "model",
+        "以一个核心(党组织、示范村或平台)带动若干个成员或项目的组织方式。",
+    ),
+    "practice:eliminating-weak-villages": SharedEntity(
+        "Practice",
+        "消除集体经济薄弱村",
+        "eliminating villages with weak collective economies",
+        "campaign",
+        "通过抱团发展、项目和帮扶使集体经济收入低的村达到或超过标准(消薄)。",
+    ),
+    "practice:mentoring": SharedEntity(
+        "Practice",
+        "导师帮带",
+        "mentoring",
+        "mechanism",
+        "由有经验的干部或导师结对带教年轻干部、后备力量,提升其能力。",
     ),
     "practice:doing-practical-things-for-the-masses": SharedEntity(
         "Practice", "我为群众办实事", "I do practical things for the masses", "campaign"
@@ -57,6 +100,9 @@ SHARED_ENTITIES: dict[str, SharedEntity] = {
         "Practice", "国家级全域旅游标准化", "National all-for-one tourism standardization", "campaign"
     ),
 }
+
+CONCEPTS: frozenset[str] = frozenset(i for i, e in SHARED_ENTITIES.items() if e.label == "Practice")
+"""The practice concepts: the only ends an INSTANCE_OF may have."""
 
 SHARED_LABELS: tuple[str, ...] = tuple(sorted({e.label for e in SHARED_ENTITIES.values()}))
 """The shared vocabulary's labels. One industry joins every village that has it (茶叶: 31,201

@@ -15,7 +15,7 @@ import yaml
 from pydantic import TypeAdapter, ValidationError
 
 from graph.model import RELATIONSHIPS, Entity, Quantity, Relation, SourceRecord
-from graph.vocabulary import SHARED_ENTITIES, UNSCOPED_LABELS
+from graph.vocabulary import CONCEPTS, SHARED_ENTITIES, UNSCOPED_LABELS
 
 _VALIDATORS: dict[str, Callable[[Any], Any]] = {
     "entities": TypeAdapter(Entity).validate_python,
@@ -263,6 +263,7 @@ def parse_case_file(path: Path) -> tuple[CaseFile | None, list[CaseError]]:
             )
 
     _curation_errors(c, raw, parsed)
+    _model_errors(c, source, labels, parsed)
 
     if case is None or c.errors:
         return None, c.errors
@@ -293,6 +294,39 @@ def _curation_errors(c: _Collector, raw: dict[str, Any], parsed: dict[str, list[
         _qualifier_error(c, i, q)
     for i, e in parsed["entities"]:
         _scope_error(c, i, e)
+
+
+def _model_errors(
+    c: _Collector,
+    source: SourceRecord | None,
+    labels: dict[str, str],
+    parsed: dict[str, list[tuple[int, Any]]],
+) -> None:
+    """The model's rules that span records: concepts come from the vocabulary, and a year the
+    article does not state is its own year."""
+    for i, rel in parsed["relations"]:
+        if rel.type != "INSTANCE_OF":
+            continue
+        name = _record_name("relations", i, rel.model_dump(by_alias=True))
+        if rel.to not in CONCEPTS and rel.to in labels:
+            c.add(
+                ("relations", i, "to"),
+                name,
+                "to",
+                f"{rel.to!r} is not a practice concept of docs/shared-vocabulary.md "
+                f"({', '.join(sorted(CONCEPTS))}): add the concept there, or leave the link out",
+            )
+        if rel.from_ in SHARED_ENTITIES:
+            c.add(("relations", i, "from"), name, "from", "a concept is not an instance of another concept")
+    year = source.date.year if source and source.date else None
+    for i, q in parsed["quantities"]:
+        if not q.year_stated and year is not None and q.year != year:
+            c.add(
+                ("quantities", i, "year"),
+                _record_name("quantities", i, {"id": q.id}),
+                "year",
+                f"`year_stated: false` takes the article's year ({year}), not {q.year}",
+            )
 
 
 def _refs(raw: dict[str, Any]) -> set[str]:
@@ -373,14 +407,14 @@ def _scope_error(c: _Collector, i: int, e: Entity) -> None:
     shared = SHARED_ENTITIES.get(e.id)
     if shared is not None:
         declared = (e.label, e.name, e.name_en, getattr(e, "kind", None), e.description)
-        wanted = (*shared, None)
-        if declared != wanted:
+        if declared != tuple(shared):
             c.add(
                 ("entities", i),
                 name,
                 None,
                 f"a shared entity is declared as docs/shared-vocabulary.md lists it "
-                f"(label, name, name_en, kind, no description): {wanted[:4]}, not {declared}",
+                "(label, name, name_en, kind, its definition as description): "
+                f"{tuple(shared)}, not {declared}",
             )
     elif e.label not in UNSCOPED_LABELS and "." not in e.id.split(":", 1)[1]:
         c.add(

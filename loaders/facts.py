@@ -13,7 +13,7 @@ from typing import Any
 from graph.model import Quantity, Relation, SourceRecord
 from loaders.casefile import CaseFile
 
-RELATION_PROPS = ("role", "level", "since", "note")
+RELATION_PROPS = ("role", "level", "status", "since", "note")
 _NOT_PROPS = {"id", "label", "aliases", "evidence"}
 
 
@@ -68,13 +68,14 @@ class SourceFacts:
 
 def _quantity_props(q: Quantity) -> dict[str, Any]:
     return {
-        "name": q.measure if q.year is None else f"{q.measure}({q.year})",
+        "name": f"{q.measure}({q.year})",
         "measure": q.measure,
         "value": q.value,
         "min": q.min,
         "max": q.max,
         "unit": q.unit,
         "year": q.year,
+        "year_stated": q.year_stated,
         "qualifier": q.qualifier,
     }
 

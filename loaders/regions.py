@@ -26,7 +26,7 @@ from graph.divisions import full_code
 from graph.schema import apply_schema
 from graph.settings import Settings
 from graph.text import name_keys, pinyin, search_key
-from loaders.casefile import CaseFile
+from loaders.casefile import CaseError, CaseFile
 from loaders.gazetteer import (
     SOURCE_ID,
     SOURCE_PROPS,
@@ -115,6 +115,36 @@ def curated_places(cases: Iterable[CaseFile]) -> list[Place]:
 
 def resolve_cases(cases: Iterable[CaseFile]) -> Resolution:
     return resolve(curated_places(cases))
+
+
+def parent_errors(cases: Sequence[CaseFile], resolution: Resolution) -> list[CaseError]:
+    """Villages a file hangs from their county although the official list names their township:
+    after the divisions load such a village would have two parents (the county and the township)."""
+    labels = {e.id: e.label for case in cases for e in case.entities}
+    errors: list[CaseError] = []
+    for case in cases:
+        for r in case.relations:
+            division = resolution.places.get(r.from_)
+            if (
+                r.type != "LOCATED_IN"
+                or labels.get(r.from_) != "Village"
+                or labels.get(r.to) != "County"
+                or division is None
+                or division.parent is None
+            ):
+                continue
+            township = resolution.ids_by_code.get(division.parent, f"township:cn.{division.parent}")
+            errors.append(
+                CaseError(
+                    case.path,
+                    case.lines.get(("relations", r.key)),
+                    f"relation LOCATED_IN {r.from_} -> {r.to}",
+                    "to",
+                    f"the official list places {division} in township {division.parent} ({township}): "
+                    "the village is LOCATED_IN its township, which is LOCATED_IN the county",
+                )
+            )
+    return errors
 
 
 def division_kind(d: Division) -> str | None:

@@ -46,7 +46,7 @@ class SharedExpertsParams(Paged):
 
 class Dispatch(BaseModel):
     role: str
-    level: str
+    level: str | None = None
     to: Ref
 
 

@@ -15,12 +15,12 @@ T = TypeVar("T")
 
 Label = Literal[
     "Source", "Province", "City", "County", "Township", "Village", "Alliance", "Branch", "Project",
-    "Enterprise", "Organization", "Person", "Industry", "Practice", "Quantity",
+    "Enterprise", "Organization", "Person", "Group", "Industry", "Practice", "Quantity",
 ]  # fmt: skip
 RelType = Literal[
     "LOCATED_IN", "HAS_MEMBER", "BASED_IN", "HAS_PROJECT", "LEADS", "INVOLVES", "DISPATCHED_TO",
     "HOLDS_POST", "ADVISES", "IN_INDUSTRY", "USES_PRACTICE", "SUPPORTS", "FOUNDED", "EVOLVED_FROM",
-    "PART_OF", "INTRODUCED", "COMMEMORATES", "LEARNED_FROM", "MENTIONS",
+    "PART_OF", "INSTANCE_OF", "INTRODUCED", "COMMEMORATES", "LEARNED_FROM", "MENTIONS",
     "HAS_QUANTITY",
 ]  # fmt: skip
 assert set(Label.__args__) == set(LABELS)  # type: ignore[attr-defined]

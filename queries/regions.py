@@ -117,7 +117,7 @@ class CoverageParams(Params):
 class Coverage(RegionRef):
     villages: int = Field(description="villages (村委会, 居委会, and villages the articles add) in it")
     villages_in_alliance: int = Field(description="of those, members of an alliance, directly or by a branch")
-    villages_with_dispatched: int = Field(description="of those, villages someone is dispatched to")
+    villages_with_dispatched: int = Field(description="of those, villages a person or group is dispatched to")
     projects: int = Field(description="projects of it, of anything in it, or led by a branch based in it")
     enterprises: int = Field(description="enterprises in it, or involved in those projects")
 
@@ -165,7 +165,7 @@ RETURN {_region_ref("c")} AS region,
   size(villages) AS villages,
   size([v IN villages WHERE size([(v)<-[:HAS_MEMBER]-(:Alliance) | 1]) > 0
         OR size([(v)<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-(:Alliance) | 1]) > 0]) AS villages_in_alliance,
-  size([v IN villages WHERE size([(v)<-[:DISPATCHED_TO]-(:Person) | 1]) > 0]) AS villages_with_dispatched,
+  size([v IN villages WHERE size([(v)<-[:DISPATCHED_TO]-(:Entity) | 1]) > 0]) AS villages_with_dispatched,
   size(projects) AS projects,
   COUNT {{ UNWIND enterprises AS e WITH DISTINCT e RETURN e }} AS enterprises
 """

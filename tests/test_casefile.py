@@ -46,6 +46,8 @@ quantities:
     measure: 下派干部人数
     value: 46
     unit: 名
+    year: 2022
+    year_stated: false
     evidence: 下派干部46名
 """
 
@@ -135,7 +137,7 @@ def test_bad_id_and_prefix(tmp_path: Path) -> None:
     assert err.field == "id" and "prefix" not in err.message and "quantity:scope.slug" in err.message
 
 
-def test_dispatch_needs_role_and_level_and_sections_are_known(tmp_path: Path) -> None:
+def test_a_dispatch_role_comes_from_its_vocabulary_and_sections_are_known(tmp_path: Path) -> None:
     body = GOOD_BODY.replace(
         "relations:\n",
         "relations:\n"
@@ -150,7 +152,9 @@ def test_dispatch_needs_role_and_level_and_sections_are_known(tmp_path: Path) ->
     )
     errors = _errors(_write(tmp_path, body + "people: []\n"))
     messages = [e.message for e in errors]
-    assert any(m.startswith("DISPATCHED_TO needs `role`, one of 第一书记") for m in messages), messages
+    assert any(
+        m.startswith("'书记' is not a DISPATCHED_TO role; expected one of 第一书记") for m in messages
+    ), messages
     assert any(m.startswith("unknown section") for m in messages), messages
     assert len(errors) == 2
 
@@ -246,15 +250,15 @@ def test_a_range_gives_min_and_max_not_value(tmp_path: Path) -> None:
 def test_an_unscoped_local_id_is_an_error(tmp_path: Path) -> None:
     body = GOOD_BODY.replace(
         "relations:\n",
-        "  - {id: practice:one-plus-n, label: Practice, name: 1+N, kind: model, evidence: 周宁县积极推动}\n"
+        "  - {id: practice:three-threes, label: Practice, name: 1+N, kind: model, evidence: 周宁县积极推动}\n"
         "relations:\n"
-        "  - {type: USES_PRACTICE, from: county:fujian.zhouning, to: practice:one-plus-n,\n"
+        "  - {type: USES_PRACTICE, from: county:fujian.zhouning, to: practice:three-threes,\n"
         "     evidence: 周宁县积极推动}\n",
     )
     (err,) = _errors(_write(tmp_path, body))
-    assert err.record == "entities[2] (practice:one-plus-n)" and err.field == "id"
+    assert err.record == "entities[2] (practice:three-threes)" and err.field == "id"
     assert "unscoped" in err.message
-    scoped = body.replace("practice:one-plus-n", "practice:fujian.zhouning.one-plus-n")
+    scoped = body.replace("practice:three-threes", "practice:fujian.zhouning.three-threes")
     assert validate_cases([_write(tmp_path, scoped)])
 
 
@@ -271,10 +275,14 @@ def test_shared_ids_are_declared_as_the_vocabulary_lists_them(tmp_path: Path) ->
 
 
 def test_the_vocabulary_module_and_its_document_agree() -> None:
-    row = re.compile(r"^\| ((?:industry|practice):\S+) \| (\w+) \| ([^|]+?) \| ([^|]+?) \|(?: (\w+) \|)?$")
+    row = re.compile(
+        r"^\| ((?:industry|practice):\S+) \| (\w+) \| ([^|]+?) \| ([^|]+?) \|(?: (\w+) \|)?(?: ([^|]+?) \|)?$"
+    )
     text = (REPO / "docs" / "shared-vocabulary.md").read_text(encoding="utf-8")
     documented = {
-        m[1]: SharedEntity(m[2], m[3], m[4], m[5]) for line in text.splitlines() if (m := row.match(line))
+        m[1]: SharedEntity(m[2], m[3], m[4], m[5], m[6])
+        for line in text.splitlines()
+        if (m := row.match(line))
     }
     assert documented == SHARED_ENTITIES
 

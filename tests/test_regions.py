@@ -54,12 +54,14 @@ CODES = {
     "township:fujian.zhouning.lidun": "350925104", "township:fujian.zhouning.makeng": "350925202",
     "township:fujian.zhouning.limen": "350925201", "township:zhejiang.tiantai.longxi": "331023203",
     "township:hunan.cili.sanguansi": "430821211", "township:shanxi.fenyang.yudaohe": "141182108",
+    "township:guizhou.jiangkou.taiping": "520621102", "township:guizhou.jiangkou.minhe": "520621104",
+    "township:guizhou.jiangkou.dewang": "520621202",
     "village:fujian.zhouning.lidun.qinxi": "350925104209",  # 芹溪村委会
     "village:fujian.zhouning.lidun.jitou": "350925104208",  # 际头村委会 (not 咸村镇's 高际头)
     "village:fujian.zhouning.lidun.louping": "350925104210",
     "village:fujian.zhouning.makeng.shouzhang": "350925202204",
-    "village:fujian.zhouning.shengyang": "350925202202",  # county-scoped: in 玛坑乡
-    "village:fujian.zhouning.lingfengshan": "350925202203",  # county-scoped: in 玛坑乡
+    "village:fujian.zhouning.shengyang": "350925202202",  # county-scoped id, placed in 玛坑乡
+    "village:fujian.zhouning.lingfengshan": "350925202203",  # county-scoped id, placed in 玛坑乡
     "village:fujian.zhouning.qintaiqiu": "350925202213",  # 芹太坵 written 芹太丘 in the list
     "village:zhejiang.tiantai.longxi.huangshui": "331023203200",
     "village:zhejiang.tiantai.longxi.hanyan": "331023203222",
@@ -68,7 +70,7 @@ CODES = {
     "village:hunan.cili.sanguansi.zhumugang": "430821211216",
     "village:hunan.cili.sanguansi.luotan": "430821211218",
     "village:hunan.cili.sanguansi.miaoling": "430821211202",
-    "village:guizhou.jiangkou.yunshe": "520621102205",  # county-scoped: in 太平镇
+    "village:guizhou.jiangkou.yunshe": "520621102205",  # county-scoped id, placed in 太平镇
     "village:guizhou.jiangkou.kuaichang": "520621102207",  # 太平镇
     "village:guizhou.jiangkou.longsu": "520621104239",  # 民和镇
     "village:guizhou.jiangkou.bamei": "520621202211",  # 德旺土家族苗族乡
@@ -163,7 +165,7 @@ class Combined:
             "villages": len(villages),
             "villages_in_alliance": sum(1 for v in villages if v in G.nodes and G.alliances_of_village(v)),
             "villages_with_dispatched": sum(
-                1 for v in villages if v in G.nodes and G.into(v, "DISPATCHED_TO", frm="Person")
+                1 for v in villages if v in G.nodes and G.into(v, "DISPATCHED_TO")
             ),
             "projects": len(projects),
             "enterprises": len(enterprises),
@@ -337,6 +339,20 @@ def test_curated_places_are_one_node_each_with_their_code(
     assert [(r["code"], r["up"]) for r in unresolved] == [(None, ["township:shanxi.fenyang.yudaohe"])] * 3
     jiangkou = get_ids(gazetteer_graph, settings, "MATCH (n:Village {code: '520621102205'}) RETURN n.id")
     assert jiangkou == ["village:guizhou.jiangkou.yunshe"]
+
+
+def test_every_place_has_one_parent_after_the_divisions_load(
+    gazetteer_graph: Driver, settings: Settings
+) -> None:
+    """Issue 18: a curated village hung from its county got the official township as a second
+    parent; every village and township now hangs from exactly one place."""
+    rows = gazetteer_graph.execute_query(
+        "MATCH (n:Entity) WHERE n:Village OR n:Township "
+        "RETURN n.id AS id, [(n)-[:LOCATED_IN]->(p) WHERE p:Township OR p:County OR p:City | p.id] AS up",
+        database_=settings.neo4j_database,
+    ).records
+    assert len(rows) > 1000, "the five counties' official villages are loaded"
+    assert {r["id"]: r["up"] for r in rows if len(r["up"]) != 1} == {}
 
 
 def test_the_gazetteer_is_a_source(gazetteer_graph: Driver, settings: Settings) -> None:
