@@ -206,7 +206,7 @@ def format_comparison(results: Iterable[Comparison]) -> str:
         for name, s in c.rows():
             shown = f"{s.share:.0%}" if s.share is not None else "-"
             lines.append(f"  {name:<14} {s.found:>4}/{s.total:<4} {shown:>5}")
-            for miss in s.missed[:12] if name != "quotes" else s.missed:
+            for miss in s.missed:
                 lines.append(f"      missed: {miss}")
             totals[name].found += s.found
             totals[name].total += s.total

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import yaml
 from pypinyin import lazy_pinyin
 
 from graph import model
@@ -31,6 +32,7 @@ from loaders.gazetteer import Division
 from loaders.regions import division_kind
 
 DRAFT_STATUS = "draft"
+_PLACE_LABELS = ("Province", "City", "County", "Township", "Village")
 _PUBLISHER = re.compile(r"来源[::]\s*([^\s|<>]{2,20})")
 _AUTHOR = re.compile(r"作者[::]\s*([^\s|<>]{2,10})")
 _DATE = re.compile(r"((?:19|20)\d\d)[-年./](\d{1,2})[-月./](\d{1,2})")
@@ -170,11 +172,16 @@ def _mentions(article: Article, entities: list[EntityProposal]) -> list[Mention]
 def _home(entities: list[EntityProposal], mentions: list[Mention]) -> EntityProposal | None:
     """The place the article is about: the township, else county, it names most."""
     counts = Counter(m.entity.key for m in mentions)
+    best: dict[str, EntityProposal] = {}
     for label in ("Township", "County", "City", "Province"):
         ranked = [e for e in entities if e.label == label and e.code]
         if ranked:
-            return max(ranked, key=lambda e: (counts[e.key], -e.start))
-    return None
+            best[label] = max(ranked, key=lambda e: (counts[e.key], -e.start))
+    township, county = best.get("Township"), best.get("County")
+    # an article about one township names it at least as often as its county
+    if township and (county is None or counts[township.key] >= counts[county.key]):
+        return township
+    return county or township or best.get("City") or best.get("Province")
 
 
 def _scope(e: EntityProposal, home: EntityProposal | None, places: list[EntityProposal]) -> str:
@@ -304,9 +311,29 @@ def _evidence(article: Article, at: int, end: int | None = None) -> tuple[str, i
     return quote(s.text, local, local_end), s.index
 
 
-def draft_mapping(d: Draft) -> dict[str, Any]:
-    """The draft file's content: the case file sections with the draft's own fields."""
+_DECLARED_FACTS = ("name", "name_en", "division", "kind", "description")
+
+
+def known_places(cases_dir: Path) -> dict[str, dict[str, Any]]:
+    """The places the curated files already declare, by id: a draft that names one declares
+    it the same way (the loader refuses two declarations of one id that differ)."""
+    known: dict[str, dict[str, Any]] = {}
+    for path in sorted(cases_dir.rglob("*.yaml")):
+        try:
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
+        except (OSError, yaml.YAMLError):
+            continue  # `ruralkg check` reports it; a draft only borrows declarations
+        for e in (data or {}).get("entities") or []:
+            if isinstance(e, dict) and e.get("label") in _PLACE_LABELS and isinstance(e.get("id"), str):
+                known.setdefault(e["id"], e)
+    return known
+
+
+def draft_mapping(d: Draft, known: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The draft file's content: the case file sections with the draft's own fields; places
+    the curated files declare take their declaration (`known`, by id)."""
     a = d.article
+    known = known or {}
     by_key = {e.key: e for e in d.entities}
     entities: list[dict[str, Any]] = []
     for e in d.entities:
@@ -319,13 +346,27 @@ def draft_mapping(d: Draft) -> dict[str, Any]:
             rec.update({"name": shared.name, "name_en": shared.name_en})
             if shared.kind:
                 rec["kind"] = shared.kind
+            if shared.definition:
+                rec["description"] = shared.definition
         else:
             aliases = [x for x in e.aliases if x != e.name]
-            if aliases:
-                rec["aliases"] = aliases
             for k, v in e.attrs.items():
                 if k != "scope" and not (e.label == "Person" and k == "role") and v is not None:
                     rec[k] = v
+            curated = known.get(e.id)
+            if curated is not None and curated.get("label") == e.label:
+                for k in _DECLARED_FACTS:
+                    rec.pop(k, None)
+                    if curated.get(k) is not None:
+                        rec[k] = curated[k]
+                if e.name != rec["name"]:
+                    aliases = [e.name, *aliases]
+                rec = {"id": rec["id"], "label": rec["label"], "name": rec["name"]} | {
+                    k: v for k, v in rec.items() if k not in ("id", "label", "name")
+                }
+            aliases = [x for x in dict.fromkeys(aliases) if x != rec["name"]]
+            if aliases:
+                rec["aliases"] = aliases
         rec["evidence"] = evidence
         rec["confidence"] = round(e.confidence, 2)
         rec["sentence"] = sentence

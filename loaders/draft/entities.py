@@ -18,9 +18,29 @@ from loaders.draft.segment import Segmenter, Token
 from loaders.draft.text import Article, Sentence
 
 # jieba tags a name may be built of: nouns, place and proper names, idioms, abbreviations.
-_NAME_FLAGS = ("n", "nr", "ns", "nt", "nz", "nrt", "ng", "vn", "an", "j", "l", "eng", "b", "s", "nrfg", "tg")
+_NAME_FLAGS = (
+    "n",
+    "nr",
+    "ns",
+    "nt",
+    "nz",
+    "nrt",
+    "ng",
+    "vn",
+    "an",
+    "j",
+    "l",
+    "eng",
+    "b",
+    "s",
+    "nrfg",
+    "tg",
+    "zg",
+)
 _NAME_JOINERS = ("—", "-", "·")
 _LEADING_PARTICLES = "了的在和与及"
+# Words that end a name when reading leftwards: particles, determiners, and the verbs of
+# founding and leading a name follows (成立万宝山...: the name starts after 成立).
 _STOP_WORDS = frozenset(
     [
         "的",
@@ -89,12 +109,9 @@ _STOP_WORDS = frozenset(
         "推进",
         "实施",
         "开展",
-        "发展",
-        "建设",
         "形成",
         "实现",
         "探索",
-        "创新",
         "培育",
         "设立",
         "吸纳",
@@ -109,8 +126,10 @@ _STOP_WORDS = frozenset(
         "牵头",
         "指导",
         "帮助",
-        "服务",
         "负责",
+        "适时",
+        "邀请",
+        "聘请",
     ]
 )
 _QUOTED = re.compile(r"[“\"]([^“”\"]{2,30})[”\"]")

@@ -9,11 +9,13 @@ grows it). Every relation's type and ends are checked against graph.model.RELATI
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from graph.divisions import parent_code, short_code
 from graph.model import RELATIONSHIPS
+from graph.vocabulary import SHARED_ENTITIES
 from loaders.draft import vocabulary as V
 from loaders.draft.figures import Figure
 from loaders.draft.proposals import EntityProposal, FigureProposal, RelationProposal
@@ -50,6 +52,7 @@ class RelationFinder:
         self.home = home
         self.entities = entities
         self.by_key = {e.key: e for e in entities}
+        self.by_id = {e.id: e for e in entities if e.id}
         self.mentions = sorted(mentions, key=lambda m: (m.start, -(m.end - m.start)))
         self.found: dict[tuple[str, str, str], RelationProposal] = {}
 
@@ -273,6 +276,13 @@ class RelationFinder:
                 e = m.entity
                 if e.label == "Industry":
                     self._nearest_actor("IN_INDUSTRY", m, actors, to=True)
+                    # a list of places or projects and the industries they share (甲、乙村发展民宿)
+                    for a in actors:
+                        if (
+                            a.entity.label in ("Village", "Project", "Enterprise")
+                            and abs(a.start - m.start) <= 40
+                        ):
+                            self.add(RelationProposal("IN_INDUSTRY", a.entity.key, e.key, m.start, 0.35))
                 elif e.label == "Practice":
                     self._nearest_actor(
                         "USES_PRACTICE", m, [a for a in actors if a.entity.label in _ACTORS], to=True
@@ -297,12 +307,60 @@ class RelationFinder:
         conf = 0.5 if before and m.start - pick.end <= 20 else 0.35
         self.add(RelationProposal(rel_type, pick.entity.key, m.entity.key, m.start, conf))
 
+    def home_ties(self) -> None:
+        """What the article's own place does, where no nearer actor is named: it grows the
+        industries, uses the practices, holds the projects the article tells of."""
+        home = self.home
+        if home is None:
+            return
+        for e in self.entities:
+            if e.label == "Industry":
+                self.add(RelationProposal("IN_INDUSTRY", home.key, e.key, e.start, 0.35))
+            elif e.label == "Practice":
+                self.add(RelationProposal("USES_PRACTICE", home.key, e.key, e.start, 0.3))
+                for concept, cue in V.CONCEPT_CUES.items():
+                    if concept != e.id and re.search(cue, e.name):
+                        target = self.by_id.get(concept)
+                        if target is None:
+                            target = self._concept(concept, e)
+                        self.add(RelationProposal("INSTANCE_OF", e.key, target.key, e.start, 0.5))
+            elif e.label == "Project":
+                if not any(r.end_key == e.key and r.type == "HAS_PROJECT" for r in self.found.values()):
+                    self.add(RelationProposal("HAS_PROJECT", home.key, e.key, e.start, 0.3))
+                if not any(r.start_key == e.key and r.type == "LOCATED_IN" for r in self.found.values()):
+                    self.add(RelationProposal("LOCATED_IN", e.key, home.key, e.start, 0.3))
+            elif e.label == "Group" and e.attrs.get("role") in V.DISPATCH_ROLES:
+                if not any(r.start_key == e.key and r.type == "DISPATCHED_TO" for r in self.found.values()):
+                    role = e.attrs["role"]
+                    self.add(RelationProposal("DISPATCHED_TO", e.key, home.key, e.start, 0.35, role=role))
+
+    def industries_in_names(self) -> None:
+        """An organisation or project whose name holds an industry is in it (马铃薯专业合作社)."""
+        industries = [e for e in self.entities if e.label == "Industry"]
+        for e in self.entities:
+            for ind in industries:
+                if e.key != ind.key and ind.name in e.name:
+                    self.add(RelationProposal("IN_INDUSTRY", e.key, ind.key, e.start, 0.6))
+
+    def _concept(self, concept: str, instance: EntityProposal) -> EntityProposal:
+        """The shared concept as a proposal of its own, quoted where its instance is."""
+        shared = SHARED_ENTITIES[concept]
+        e = EntityProposal(f"c-{concept}", "Practice", shared.name, instance.start, instance.end, 0.5)
+        e.id = concept
+        e.attrs["kind"] = shared.kind
+        self.entities.append(e)
+        self.by_key[e.key] = e
+        self.by_id[concept] = e
+        return e
+
     def all(self) -> list[RelationProposal]:
         self.hierarchy()
         self.names()
         self.people()
         self.verbs()
         self.together()
+        self.home_ties()
+        self.industries_in_names()
         return sorted(self.found.values(), key=lambda r: (r.at, r.type))
 
 

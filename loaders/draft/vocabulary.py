@@ -134,6 +134,17 @@ PRACTICE_KINDS = (
     ("清单", "policy"),
 )
 
+# Cues that make a local practice an instance of a shared concept (graph.vocabulary CONCEPTS):
+# general words of each idea, never a case's own name for it.
+CONCEPT_CUES: dict[str, str] = {
+    "practice:joint-village-party-building": r"联村|片区|联建|抱团|连片",
+    "practice:regular-meetings": r"例会|一周一|一月一|一季一|每周|每月|周督促|月提示",
+    "practice:branch-cooperative-farmers": r"(?:党支部|党组织|支部)\+.*合作社",
+    "practice:one-plus-n": r"^[“\"]?1\s*\+.*N",
+    "practice:eliminating-weak-villages": r"薄弱村|消薄|空壳村",
+    "practice:mentoring": r"导师|帮带",
+}
+
 # Posts a person holds in an organisation (HOLDS_POST role), longest first.
 POSTS = (
     "党总支书记",

@@ -49,7 +49,9 @@ def read_draft(path: Path) -> dict[str, Any]:
 
 
 def _clean(record: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in record.items() if (k not in DRAFT_ONLY and v is not None) or k == "year"}
+    # a Person's `role` is the draft's reading of the role it shows on its relations
+    drop = DRAFT_ONLY | ({"role"} if record.get("label") == "Person" else set())
+    return {k: v for k, v in record.items() if (k not in drop and v is not None) or k == "year"}
 
 
 def case_file(draft: dict[str, Any], rejected: Iterable[str] = ()) -> dict[str, Any]:
