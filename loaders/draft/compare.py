@@ -4,7 +4,7 @@ A curated entity counts when the article names it (its name or an alias is in th
 article). It is found by the draft when a proposal stands for it: a place with the curated
 place's official code (or, for a place the official list lacks, proposed absent with
 candidates); another entity with the same label family and the same name once quotes are
-dropped, or a name one ends the other with (周宁县玛坑乡茶叶专业联合社 / 玛坑乡茶叶专业联合社),
+dropped, or a name one ends the other with (安吉县天荒坪镇白茶专业合作社 / 天荒坪镇白茶专业合作社),
 or a curated alias. A curated relation counts when both its ends were found; it is found when
 the draft has the same type between the same two ends, in the same direction.
 """

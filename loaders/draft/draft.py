@@ -19,7 +19,7 @@ import yaml
 from pypinyin import lazy_pinyin
 
 from graph import model
-from graph.divisions import full_code
+from graph.divisions import full_code, short_code
 from graph.vocabulary import SHARED_ENTITIES
 from loaders.draft.entities import find_entities
 from loaders.draft.figures import find_figures
@@ -75,7 +75,7 @@ def _person_slug(name: str) -> str:
 
 
 def _place_entities(places: list[PlaceProposal], names: dict[str, str]) -> list[EntityProposal]:
-    """One entity per division (天台 and 天台县 are one), absent villages on their own."""
+    """One entity per division (安吉 and 安吉县 are one), absent villages on their own."""
     by_code: dict[str, list[PlaceProposal]] = {}
     out: list[EntityProposal] = []
     for p in places:
@@ -111,8 +111,15 @@ def _place_entities(places: list[PlaceProposal], names: dict[str, str]) -> list[
             e.candidates = list(p.candidates)
             e.absent, e.reason = p.absent, p.reason
             if p.candidates:
-                scope = p.candidates[0].code
-                e.attrs["scope"] = scope[:9] if p.absent else scope
+                # the narrowest division every candidate lies in (an absent village: its township)
+                codes = [c.code for c in p.candidates]
+                common = codes[0][:9] if p.absent else codes[0]
+                while common and not all(c.startswith(common) for c in codes):
+                    common = (
+                        common[: max(n for n in (2, 4, 6, 9) if n < len(common))] if len(common) > 2 else ""
+                    )
+                if common:
+                    e.attrs["scope"] = common
             out.append(e)
     return out
 
@@ -125,6 +132,43 @@ def _place_id(code: str, names: dict[str, str]) -> str:
     slugs = [slug(names.get(c, c)) for c in parts]
     label = Division(code, "").label
     return f"{model.LABEL_PREFIXES[label]}:{'.'.join(slugs)}"
+
+
+_FAMILIES = (("Alliance", "Organization", "Branch"), ("Enterprise",), ("Project",), ("Practice",))
+_LEVEL_WORDS = {"镇": "Township", "乡": "Township", "县": "County", "市": "County"}
+
+
+def _short_forms(
+    entities: list[EntityProposal], places: list[EntityProposal], home: EntityProposal | None
+) -> list[EntityProposal]:
+    """A short name the article uses for a longer one becomes its alias: 联村党委 for
+    甲—乙—丙联村党委, 基地 for 基地项目; 镇党委 is the committee of the article's township."""
+    out: list[EntityProposal] = []
+    for e in sorted(entities, key=lambda e: -len(e.name)):
+        family = next((f for f in _FAMILIES if e.label in f), (e.label,))
+        longer = [
+            o
+            for o in out
+            if o.label in family
+            and len(e.name) >= 3
+            and (o.name.endswith(e.name) or o.name == e.name + "项目")
+        ]
+        if e.name.endswith("项目") and not longer:
+            longer = [o for o in out if o.label == e.label and o.name == e.name[:-2]]
+        if longer:
+            keep = longer[0]
+            keep.aliases = sorted({*keep.aliases, e.name, *e.aliases} - {keep.name})
+            keep.confidence = max(keep.confidence, e.confidence)
+            keep.start = min(keep.start, e.start)
+            continue
+        level = _LEVEL_WORDS.get(e.name[:1])
+        owner = next((p for p in places if p.label == level), None) if level and len(e.name) <= 4 else None
+        if owner is not None and e.label == "Organization" and home is not None:
+            owner = home if home.label == level else owner
+            e.aliases = sorted({*e.aliases, e.name})
+            e.name = owner.name + e.name[1:]
+        out.append(e)
+    return sorted(out, key=lambda e: e.start)
 
 
 def _merge(entities: Iterable[EntityProposal]) -> list[EntityProposal]:
@@ -147,7 +191,7 @@ def _merge(entities: Iterable[EntityProposal]) -> list[EntityProposal]:
 
 def _mentions(article: Article, entities: list[EntityProposal]) -> list[Mention]:
     """Every place in the article where an entity's name or alias stands, longest names first
-    so a short name inside a longer one (李墩镇 in 李墩镇党委) is the longer one's."""
+    so a short name inside a longer one (天荒坪镇 in 天荒坪镇党委) is the longer one's."""
     spans: list[Mention] = []
     text = article.text
     forms = sorted(
@@ -210,10 +254,9 @@ def _assign_ids(entities: list[EntityProposal], home: EntityProposal | None) -> 
             continue
         prefix = model.LABEL_PREFIXES.get(e.label, e.label.lower())
         scope = _scope(e, home, places)
-        if e.label in ("Village", "Township") and e.absent:
-            parent = next(
-                (p for p in places if p.code and p.code.startswith(str(e.attrs.get("scope", "-")))), None
-            )
+        if e.label in ("Village", "Township") and not e.code:
+            scope_code = str(e.attrs.get("scope", "-"))
+            parent = next((p for p in places if p.code and short_code(p.code) == scope_code), None)
             scope = parent.id.split(":", 1)[1] if parent else scope
             ident = f"{prefix}:{scope}.{slug(e.name)}"
         elif e.label == "Person":
@@ -236,12 +279,14 @@ def _assign_ids(entities: list[EntityProposal], home: EntityProposal | None) -> 
 def _source(article: Article, file: str, info: SourceInfo, home: EntityProposal | None) -> dict[str, Any]:
     text = article.text
     date = info.date
-    if date is None and (m := _DATE.search(text)):
+    title = info.title or _title(article) or file
+    # the date printed with the headline, not the site's own (a page header's)
+    after_title = text[text.find(title) :] if title in text else text
+    if date is None and (m := _DATE.search(after_title)):
         try:
             date = dt.date(int(m[1]), int(m[2]), int(m[3]))
         except ValueError:
             date = None
-    title = info.title or next((s.text for s in article.sentences if len(s.text) >= 8), file)
     publisher = info.publisher or ((m[1] if (m := _PUBLISHER.search(text)) else None) or "未注明")
     author = m[1] if (m := _AUTHOR.search(text)) else None
     place = home.id.rsplit(".", 1)[-1] if home else "article"
@@ -256,6 +301,19 @@ def _source(article: Article, file: str, info: SourceInfo, home: EntityProposal 
         "url": info.url,
         "script": "traditional" if _is_traditional(article) else "simplified",
     }
+
+
+def _title(article: Article) -> str | None:
+    """The headline: the line of words just above the first line giving the date or the
+    source (来源), skipping page furniture (links, markup, site names with | or _)."""
+    lines = article.text.split("\n")
+    for i, line in enumerate(lines):
+        if _DATE.search(line) or "来源" in line:
+            for above in reversed(lines[max(0, i - 3) : i]):
+                text = above.strip()
+                if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 6 and not re.search(r"[<>|_]", text):
+                    return text
+    return next((s.text for s in article.prose if len(s.text) >= 8), None)
 
 
 def _is_traditional(article: Article) -> bool:
@@ -274,11 +332,13 @@ def draft_article(path: Path, info: SourceInfo | None = None, segmenter: Segment
     place_forms = {f for e in entities for f in (e.name, *e.aliases)}
     others = [e for e in find_entities(article, segmenter) if e.name not in place_forms]
     others = [e for e in others if not (e.label == "Person" and e.name[-1] in "县市镇乡村区省")]
-    entities += _merge(others)
+    for i, e in enumerate(entities):
+        e.key = f"p{i}"
+    home = _home(entities, _mentions(article, entities))
+    entities += _short_forms(_merge(others), list(entities), home)
     for i, e in enumerate(entities):
         e.key = f"e{i}"
     mentions = _mentions(article, entities)
-    home = _home(entities, mentions)
     _assign_ids(entities, home)
     relations = find_relations(article, entities, mentions, home)
     figures = list(figure_subjects(find_figures(article), mentions, home))

@@ -4,7 +4,7 @@ branches, enterprises and cooperatives, projects, practices and industries.
 Organisations and projects are read from the last word of their name (党委, 联合社, 基地 ...)
 and extended leftwards over jieba's nouns and place names until a verb, preposition or
 punctuation; people are jieba's `nr` words that start with a surname and stand next to a
-role; practices are the quoted names of mechanisms (“1+N”, 《...规划》).
+role; practices are the quoted names of mechanisms (“1+3+N”, 《...规划》).
 """
 
 from __future__ import annotations
@@ -185,10 +185,18 @@ class EntityFinder:
                 if t.word not in _STOP_WORDS and t.flag.startswith(_NAME_FLAGS):
                     begin = t.start
                 break
-        for t in reversed([t for t in tokens if t.start + len(t.word) <= begin]):
+        left = [t for t in tokens if t.start + len(t.word) <= begin]
+        for i in range(len(left) - 1, -1, -1):
+            t = left[i]
             if t.start + len(t.word) != begin:
                 break
             ok = t.word in _NAME_JOINERS or (t.word not in _STOP_WORDS and t.flag.startswith(_NAME_FLAGS))
+            # a verb inside a name (旅游开发有限公司) when a name word stands before it
+            if not ok and t.flag == "v" and len(t.word) >= 2 and t.word not in _STOP_WORDS and i > 0:
+                prev = left[i - 1]
+                ok = (
+                    prev.word not in _STOP_WORDS and prev.flag.startswith(_NAME_FLAGS) and len(prev.word) >= 2
+                )
             if not ok or start - t.start > MAX_NAME:
                 break
             begin = t.start
@@ -239,6 +247,7 @@ class EntityFinder:
             for m in _PROJECT_SUFFIX.finditer(s.text):
                 abs_start, abs_end = s.start + m.start(), s.start + m.end()
                 begin = self._extend_left(s, abs_start)
+                begin = self._drop_leading_verbs(s, begin, abs_start)
                 name = self.article.text[begin:abs_end].strip('“”"')
                 if len(name) < len(m.group()) + 2 or len(name) > MAX_NAME:
                     continue
@@ -294,11 +303,22 @@ class EntityFinder:
                 if t.flag != "nr" or not 2 <= len(t.word) <= 4:
                     continue
                 name = t.word
+                # jieba leaves a given name's last character apart at times (王明/远担任)
+                nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+                after_next = "".join(x.word for x in tokens[i + 2 : i + 4])
+                if (
+                    len(name) == 2
+                    and nxt is not None
+                    and len(nxt.word) == 1
+                    and nxt.flag not in ("p", "c", "u", "uj", "ul", "x", "d", "m", "r", "f")
+                    and after_next.startswith(_AFTER_A_NAME)
+                ):
+                    name += nxt.word
                 surname_ok = name[0] in V.SURNAMES or name[:2] in V.COMPOUND_SURNAMES
                 if not surname_ok:
                     continue
                 before = self.article.text[max(s.start, t.start - 12) : t.start]
-                after = "".join(x.word for x in tokens[i + 1 : i + 4])
+                after = self.article.text[t.start + len(name) : t.start + len(name) + 6]
                 role = next((r for r in roles if before.endswith(r)), None)
                 role = role or next((r for r in roles if r in before[-6:]), None)
                 context = (
@@ -312,8 +332,15 @@ class EntityFinder:
                 attrs = {"role": role} if role else {}
                 yield EntityProposal("", "Person", name, t.start, t.start + len(name), conf, attrs)
 
+    def _drop_leading_verbs(self, s: Sentence, begin: int, end: int) -> int:
+        """A name does not start with the verb before it (建设竹林基地: 竹林基地)."""
+        for t in self._tokens(s):
+            if t.start == begin and t.flag in ("v", "vn") and begin + len(t.word) < end - 1:
+                return begin + len(t.word)
+        return begin
+
     def groups(self) -> Iterator[EntityProposal]:
-        """Unnamed people the article counts: 53名农技专家, 16支驻村工作队."""
+        """Unnamed people the article counts: 53名农技专家, 16支工作队."""
         for s in self.article.prose:
             for m in _GROUP.finditer(s.text):
                 number, unit, between, role = m.groups()

@@ -22,7 +22,7 @@ from pypinyin import lazy_pinyin
 from graph.divisions import CODE_LENGTHS, LEVEL_LABELS, full_code, parent_code
 from loaders.draft.segment import Segmenter
 from loaders.draft.text import Article
-from loaders.gazetteer import official_key, read_rows
+from loaders.gazetteer import VARIANTS, official_key, read_rows
 
 _VILLAGE_COMMITTEE = (
     "村民委员会",
@@ -86,7 +86,7 @@ def _village_key(name: str) -> str:
 class Candidate:
     code: str  # at its own length
     name: str
-    path: str  # the region path: 福建省/宁德市/周宁县/李墩镇
+    path: str  # the region path: 安徽省/黄山市/黟县/宏村镇
 
     @property
     def level(self) -> int:
@@ -97,7 +97,7 @@ class Candidate:
 class PlaceProposal:
     """One place the article names: its division, or the candidates when none is sure."""
 
-    form: str  # the name as the article writes it (芹溪, 芹溪村, 周宁县)
+    form: str  # the name as the article writes it (大溪, 大溪村, 安吉县)
     label: str
     start: int  # first mention, in Article.text
     candidates: list[Candidate]
@@ -106,17 +106,22 @@ class PlaceProposal:
     absent: bool = False  # named as a place the official list does not hold there
     reason: str = ""
     mentions: list[int] = field(default_factory=list)
+    suffix: str = ""  # the suffix the article writes after the form (村 in 红旗村)
 
     @property
     def name(self) -> str:
-        """The name the case file gives it: the article's form with its suffix (芹溪村)."""
+        """The name the case file gives it: the article's form with its suffix (大溪村)."""
+        if self.chosen is None:
+            return self.form + self.suffix
         if self.chosen is not None:
-            return _display_name(self.chosen.name, self.form)
+            shown = _display_name(self.chosen.name, self.form)
+            core = official_key(self.form.translate(VARIANTS))
+            return self.form + shown[len(core) :] if shown.startswith(core) else shown
         return self.form
 
 
 def _display_name(official: str, form: str) -> str:
-    """A village is named by its usual name, not the committee's (升阳村, not 升阳村委会)."""
+    """A village is named by its usual name, not the committee's (大溪村, not 大溪村委会)."""
     for suffix in _VILLAGE_COMMITTEE:
         if official.endswith(suffix):
             core = official[: -len(suffix)]
@@ -141,7 +146,7 @@ class _Form:
 def _substrings(article: Article, longest: int = 12) -> set[str]:
     out: set[str] = set()
     for s in article.prose:
-        text = s.text
+        text = s.text.translate(VARIANTS)
         for i in range(len(text)):
             if _CJK.match(text[i]):
                 for j in range(i + 2, min(i + longest, len(text)) + 1):
@@ -154,6 +159,8 @@ class PlaceFinder:
 
     def __init__(self, article: Article, segmenter: Segmenter) -> None:
         self.article = article
+        # the article as the official list writes its characters (坵 as 丘); offsets unchanged
+        self.text = article.text.translate(VARIANTS)
         self.segmenter = segmenter
         self.names: dict[str, str] = {}  # code -> official name, every division kept
         self.forms: dict[str, _Form] = {}
@@ -188,20 +195,18 @@ class PlaceFinder:
                 if name[:2] not in pairs:
                     continue
                 key = _village_key(name)
-                if name in subs or key in subs:
+                form = key if len(key) >= 2 else name
+                if form in subs:
                     self.names[code] = name
-                    matched[name].append(code)
-                    if len(key) >= 2 and key != name:
-                        matched[key].append(code)
+                    matched[form].append(code)
                 continue
             self.names[code] = name
             if name[:2] not in pairs:
                 continue
-            if name in subs:
-                matched[name].append(code)
             key = official_key(name)
-            if len(key) >= 2 and key != name and key in subs:
-                matched[key].append(code)
+            form = key if len(key) >= 2 else name
+            if form in subs:
+                matched[form].append(code)
         self._collect(matched)
 
     def _collect(self, matched: dict[str, list[str]]) -> None:
@@ -212,8 +217,8 @@ class PlaceFinder:
         """Where the form reads as a place of the candidates' levels: with its suffix, or as a
         whole word among list delimiters; a short form inside a longer word never counts."""
         f.strong, f.weak = [], []
-        text, form = self.article.text, f.text
-        full = any(self.names.get(c) == form for c in codes)
+        text, form = self.text, f.text
+        officials = {self.names.get(c, "") for c in codes} - {""}
         levels = {level_of(c) for c in codes}
         start = text.find(form)
         while start >= 0:
@@ -223,8 +228,8 @@ class PlaceFinder:
             right = end in self.boundaries or after[:1] in _DELIMITERS
             if start not in self.prose_starts:
                 pass
-            elif any(after.startswith(x) for lv in levels for x in _LEVEL_SUFFIXES[lv]) or (
-                full and (len(form) >= 3 or (left and right))
+            elif any(after.startswith(x) for lv in levels for x in _LEVEL_SUFFIXES[lv]) or any(
+                text.startswith(o, start) and (len(o) >= 3 or (left and right)) for o in officials
             ):
                 f.strong.append(start)
             elif left and right and (before in _DELIMITERS or after[:1] in _DELIMITERS or min(levels) <= 3):
@@ -301,28 +306,41 @@ class PlaceFinder:
             best = scored[0][0]
             top = [c for sc, c in scored if sc == best]
             level = min(level_of(c) for c in top)
-            full = any(self.names.get(c) == f.text for c in top)
+            full = bool(f.strong)
             if (level >= 4 and best < 1) or (not f.strong and best < 1.5):
                 continue  # a name with nothing around it, or a bare word: most likely not a place
             if level <= 3 and best == 0 and not (full and len(top) == 1):
                 continue
             start = min(f.strong + f.weak)
+            as_written = self.article.text[start : start + len(f.text)]  # 芹太坵, not the list's 芹太丘
             label = LEVEL_LABELS[level_of(top[0]) - 1]
             mentions = sorted(f.strong + f.weak)
             if len(top) == 1:
                 conf = 0.95 if best >= 2 else 0.85 if best >= 1 else 0.6
                 chosen = self._candidate(top[0])
-                out.append(PlaceProposal(f.text, label, start, [chosen], chosen, conf, mentions=mentions))
+                out.append(PlaceProposal(as_written, label, start, [chosen], chosen, conf, mentions=mentions))
             else:
                 cands = [self._candidate(c) for c in top[:MAX_CANDIDATES]]
                 reason = f"{len(top)} divisions fit equally"
+                after = self.text[start + len(f.text) : start + len(f.text) + 3]
+                suffix = next((x for x in _LEVEL_SUFFIXES[level_of(top[0])] if after.startswith(x)), "")
                 out.append(
-                    PlaceProposal(f.text, label, start, cands, None, 0.4, reason=reason, mentions=mentions)
+                    PlaceProposal(
+                        as_written,
+                        label,
+                        start,
+                        cands,
+                        None,
+                        0.4,
+                        reason=reason,
+                        mentions=mentions,
+                        suffix=suffix,
+                    )
                 )
         return out
 
     def _drop_covered(self, forms: list[_Form]) -> list[_Form]:
-        """A short form counts only where no longer place name covers it (周宁 inside 周宁县)."""
+        """A short form counts only where no longer place name covers it (安吉 inside 安吉县)."""
         spans = sorted(
             ((s, s + len(f.text)) for f in forms for s in f.strong),
             key=lambda t: (t[0], -(t[1] - t[0])),

@@ -1,7 +1,7 @@
 """Relations between the proposed entities, typed from the words of their sentence.
 
 Three kinds of evidence, in falling confidence: the official divisions (a village lies in the
-township the list puts it in) and names (李墩镇党委 lies in 李墩镇, 芹溪村党支部 is based in 芹溪村);
+township the list puts it in) and names (天荒坪镇党委 lies in 天荒坪镇, 大溪村党支部 is based in 大溪村);
 the verbs between two names (派驻, 成立, 领办, 引进 ...: vocabulary.RELATION_VERBS); and two
 names in one sentence whose labels admit only one relation (an industry and the place that
 grows it). Every relation's type and ends are checked against graph.model.RELATIONSHIPS.
@@ -215,14 +215,14 @@ class RelationFinder:
         m = ms[i]
         ends = RELATIONSHIPS["DISPATCHED_TO"][1]
         before = [x for x in ms[:i] if x.entity.label in ends and m.start - x.end <= 14]
-        # the narrowest place: a village over its county (派驻周宁县首章村第一书记)
+        # the narrowest place: a village over its county (派驻安吉县大溪村的特派员)
         if before:
             return max(before, key=lambda x: (_rank(x.entity.label), x.start)).entity
         after = [x for x in ms[i + 1 :] if x.entity.label in ends]
         return after[0].entity if after else None
 
     def _level(self, s: Sentence, at: int) -> str | None:
-        """Who sent them: 省派, 县派, 福建省派驻 (the place right before 派)."""
+        """Who sent them: 省派, 县派, 安徽省派驻 (the place right before 派)."""
         lead = self.article.text[s.start : at]
         pos = max(lead.rfind("派"), lead.rfind("级"))
         if pos <= 0:
@@ -276,7 +276,7 @@ class RelationFinder:
                 e = m.entity
                 if e.label == "Industry":
                     self._nearest_actor("IN_INDUSTRY", m, actors, to=True)
-                    # a list of places or projects and the industries they share (甲、乙村发展民宿)
+                    # a list of places or projects and the industries they share (甲、乙村发展白茶)
                     for a in actors:
                         if (
                             a.entity.label in ("Village", "Project", "Enterprise")
@@ -335,7 +335,7 @@ class RelationFinder:
                     self.add(RelationProposal("DISPATCHED_TO", e.key, home.key, e.start, 0.35, role=role))
 
     def industries_in_names(self) -> None:
-        """An organisation or project whose name holds an industry is in it (马铃薯专业合作社)."""
+        """An organisation or project whose name holds an industry is in it (白茶专业合作社)."""
         industries = [e for e in self.entities if e.label == "Industry"]
         for e in self.entities:
             for ind in industries:

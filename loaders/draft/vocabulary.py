@@ -100,7 +100,6 @@ PROJECT_SUFFIXES: dict[str, str] = {
     "风情街": "tourism",
     "小镇": "tourism",
     "部落": "tourism",
-    "民宿群": "tourism",
     "教学点": "culture",
     "景观带": "tourism",
     "会务中心": "tourism",
@@ -141,7 +140,7 @@ CONCEPT_CUES: dict[str, str] = {
     "practice:regular-meetings": r"例会|一周一|一月一|一季一|每周|每月|周督促|月提示",
     "practice:branch-cooperative-farmers": r"(?:党支部|党组织|支部)\+.*合作社",
     "practice:one-plus-n": r"^[“\"]?1\s*\+.*N",
-    "practice:eliminating-weak-villages": r"薄弱村|消薄|空壳村",
+    "practice:eliminating-weak-villages": r"薄弱村|空壳村",
     "practice:mentoring": r"导师|帮带",
 }
 

@@ -58,7 +58,7 @@ def case_file(draft: dict[str, Any], rejected: Iterable[str] = ()) -> dict[str, 
     """The case file of a reviewed draft: every record not rejected (records are named by
     entity id, quantity id, or `TYPE from -> to` for relations), tied together as the loader
     requires; places without a chosen division keep their id and stay unresolved, as the
-    curated 交口村 does."""
+    curated villages the 2023 list lacks do."""
     dropped = set(rejected)
     entities = [e for e in draft.get("entities", []) if e["id"] not in dropped]
     ids = {e["id"] for e in entities}
