@@ -6,7 +6,6 @@ folder is absent the check is skipped, saying so.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,16 @@ import pytest
 from graph.settings import Settings
 from graph.text import fold
 from loaders.casefile import CaseFile, discover, validate_cases
+from loaders.draft.text import normalized_article as without_page_noise
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCES = Settings().sources_dir
-# A converter inserted toned pinyin after characters in one captured page: 聯(lián)盟.
-INSERTED_PINYIN = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜü]+\)")
 
 ARTICLE_CASES = [c for c in validate_cases(discover([REPO / "data"])) if c.source.kind == "article"]
 
 
 def normalized_article(path: Path) -> str:
-    return fold(INSERTED_PINYIN.sub("", path.read_text(encoding="utf-8")))
+    return fold(without_page_noise(path.read_text(encoding="utf-8")))
 
 
 def quotes(case: CaseFile) -> list[tuple[str, str]]:

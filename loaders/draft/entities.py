@@ -191,6 +191,8 @@ class EntityFinder:
             if t.start + len(t.word) != begin:
                 break
             ok = t.word in _NAME_JOINERS or (t.word not in _STOP_WORDS and t.flag.startswith(_NAME_FLAGS))
+            # a word of joint organisations the segmenter cut in two (联/村党委)
+            ok = ok or any(self.article.text.startswith(w, t.start) for w in V.ALLIANCE_MARKERS)
             # a verb inside a name (旅游开发有限公司) when a name word stands before it
             if not ok and t.flag == "v" and len(t.word) >= 2 and t.word not in _STOP_WORDS and i > 0:
                 prev = left[i - 1]
@@ -200,8 +202,8 @@ class EntityFinder:
             if not ok or start - t.start > MAX_NAME:
                 break
             begin = t.start
-        # a quoted name before the words: “甲乙”联盟
         text = self.article.text
+        # a quoted name before the words: “甲乙”联盟
         if begin > s.start and text[begin - 1] in '”"':
             opening = max(text.rfind("“", s.start, begin - 1), text.rfind('"', s.start, begin - 1))
             if opening >= 0 and begin - opening <= 16:
@@ -300,6 +302,20 @@ class EntityFinder:
                 continue
             tokens = self._tokens(s)
             for i, t in enumerate(tokens):
+                nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+                # a surname jieba cut from the given name (赵/春华) right after a role word
+                split = (
+                    len(t.word) == 1
+                    and t.word in V.SURNAMES
+                    and nxt is not None
+                    and 1 <= len(nxt.word) <= 2
+                    and nxt.flag[:1] in ("n", "a", "t", "v")
+                    and nxt.word not in _STOP_WORDS
+                    and any(self.article.text[s.start : t.start].endswith(r) for r in roles)
+                )
+                if split:
+                    assert nxt is not None
+                    t = Token(t.word + nxt.word, "nr", t.start)
                 if t.flag != "nr" or not 2 <= len(t.word) <= 4:
                     continue
                 name = t.word

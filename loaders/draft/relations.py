@@ -24,6 +24,7 @@ from loaders.draft.text import Article, Sentence
 _PLACES = ("Village", "Township", "County", "City", "Province")
 _ACTORS = ("Alliance", "Branch", "Organization", "Enterprise", "Village", "Township", "County")
 _PEOPLE = ("Person", "Group")
+_LEVEL_WORD = re.compile(r"([省市县区乡镇])(?:级|派|委派|选派|下派)(?!员)")
 
 
 @dataclass(frozen=True)
@@ -222,16 +223,10 @@ class RelationFinder:
         return after[0].entity if after else None
 
     def _level(self, s: Sentence, at: int) -> str | None:
-        """Who sent them: 省派, 县派, 安徽省派驻 (the place right before 派)."""
+        """Who sent them: 省派, 县派, 县级, 安徽省派驻 (the level right before 派 or 级)."""
         lead = self.article.text[s.start : at]
-        pos = max(lead.rfind("派"), lead.rfind("级"))
-        if pos <= 0:
-            return None
-        for offset in (1, 2):
-            ch = lead[pos - offset] if pos - offset >= 0 else ""
-            if ch in V.DISPATCH_LEVELS:
-                return V.DISPATCH_LEVELS[ch]
-        return None
+        found = list(_LEVEL_WORD.finditer(lead))
+        return V.DISPATCH_LEVELS[found[-1].group(1)] if found else None
 
     # -- verbs ----------------------------------------------------------------------------------
 
@@ -257,8 +252,9 @@ class RelationFinder:
         obj = objects[0]
         if obj.start - end > 30:
             return
-        subject = subjects[-1]
-        conf = 0.65 if at - subject.end <= 12 else 0.45
+        # verbs after commas share the sentence's subject (甲牵头成立乙,引进丙: 甲 引进 丙)
+        subject = subjects[0]
+        conf = 0.65 if at - subject.end <= 12 else 0.5
         if rel_type == "HAS_MEMBER":
             for o in objects:
                 if o.start - end <= 40:
@@ -329,10 +325,12 @@ class RelationFinder:
                     self.add(RelationProposal("HAS_PROJECT", home.key, e.key, e.start, 0.3))
                 if not any(r.start_key == e.key and r.type == "LOCATED_IN" for r in self.found.values()):
                     self.add(RelationProposal("LOCATED_IN", e.key, home.key, e.start, 0.3))
-            elif e.label == "Group" and e.attrs.get("role") in V.DISPATCH_ROLES:
-                if not any(r.start_key == e.key and r.type == "DISPATCHED_TO" for r in self.found.values()):
-                    role = e.attrs["role"]
-                    self.add(RelationProposal("DISPATCHED_TO", e.key, home.key, e.start, 0.35, role=role))
+            elif e.label == "Group" and e.attrs.get("role") in V.DISPATCH_ROLES and not self._sent(e):
+                role = e.attrs["role"]
+                self.add(RelationProposal("DISPATCHED_TO", e.key, home.key, e.start, 0.35, role=role))
+
+    def _sent(self, e: EntityProposal) -> bool:
+        return any(r.start_key == e.key and r.type == "DISPATCHED_TO" for r in self.found.values())
 
     def industries_in_names(self) -> None:
         """An organisation or project whose name holds an industry is in it (白茶专业合作社)."""
