@@ -23,6 +23,7 @@ from api.deps import GraphDep, KeyRequired, ReadAccess, SettingsDep
 from api.graph import GraphHandle, answer_json, within
 from api.middleware import Guard, cors_kwargs
 from api.problems import BadRequest
+from api.views import review
 from api.views import routes as views
 from graph.settings import Settings, get_settings
 from queries import CATALOG
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     docs.install(app)
     _routes(app)
     views.install(app)
+    review.install(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_kwargs(settings.cors_origins))
     deadline = max(settings.query_timeout, settings.cypher_timeout) + settings.connect_timeout

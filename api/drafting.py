@@ -16,7 +16,7 @@ from pathlib import Path
 from graph.settings import get_settings
 from loaders.casefile import CaseValidationError, parse_case_file
 from loaders.draft.compare import compare, format_comparison
-from loaders.draft.draft import SourceInfo, draft_article, draft_mapping
+from loaders.draft.draft import SourceInfo, draft_article, draft_mapping, known_places
 from loaders.draft.write import DRAFT_SUFFIX, read_draft, write_draft
 from loaders.load import curated_cases
 from loaders.regions import resolve_cases
@@ -43,7 +43,7 @@ def cmd_draft(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     info = SourceInfo(args.title, args.publisher, args.date, args.url)
     try:
-        mapping = draft_mapping(draft_article(article, info))
+        mapping = draft_mapping(draft_article(article, info), known_places(settings.cases_dir))
     except UnicodeDecodeError as exc:
         print(f"ruralkg draft: {article} is not UTF-8 text: {exc}", file=sys.stderr)
         return 1

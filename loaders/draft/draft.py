@@ -103,7 +103,7 @@ def _place_entities(places: list[PlaceProposal], names: dict[str, str]) -> list[
         )
         e.code = full_code(code)
         e.candidates = list(first.candidates)
-        e.id = _place_id(code, names)
+        e.id = place_id(code, names)
         out.append(e)
     for p in places:
         if p.chosen is None:
@@ -124,7 +124,7 @@ def _place_entities(places: list[PlaceProposal], names: dict[str, str]) -> list[
     return out
 
 
-def _place_id(code: str, names: dict[str, str]) -> str:
+def place_id(code: str, names: dict[str, str]) -> str:
     """The curated id rule: prefix:<province>.<county>.<township>.<village>, no city."""
     parts = [code[:2]] + [code[:n] for n in (6, 9, 12) if len(code) >= n]
     if len(code) == 4:
@@ -486,6 +486,9 @@ def draft_mapping(d: Draft, known: dict[str, dict[str, Any]] | None = None) -> d
     return {
         "status": DRAFT_STATUS,
         "source": d.source,
+        # the article as drafted from, sentence by sentence (`sentence` indexes it): the
+        # review page shows it without reading the article's file
+        "sentences": [s.text for s in a.sentences],
         "entities": entities,
         "relations": relations,
         "quantities": quantities,

@@ -73,7 +73,7 @@ def case_file(draft: dict[str, Any], rejected: Iterable[str] = ()) -> dict[str, 
     ids = {e["id"] for e in entities}
     relations = [r for r in relations if r["from"] in ids and r["to"] in ids]
     return {
-        "source": {k: v for k, v in draft["source"].items()},
+        "source": dict(draft["source"]),
         "entities": [_clean(e) for e in entities],
         "relations": [_clean(r) for r in relations],
         "quantities": [_clean(q) for q in quantities],
