@@ -59,10 +59,8 @@ def main() -> int:
     resolution = resolve_cases(curated_cases(settings))
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}; cpus: {os.cpu_count()}")
     base = [_run([*CLI, "--help"]) for _ in range(args.repeats)]
-    print(
-        f"baseline (start Python, import the CLI): wall median {statistics.median(b[0] for b in base):.2f} s, "
-        f"CPU median {statistics.median(b[1] for b in base):.2f} s"
-    )
+    wall, cpu = statistics.median(b[0] for b in base), statistics.median(b[1] for b in base)
+    print(f"baseline (start Python, import the CLI): wall median {wall:.2f} s, CPU median {cpu:.2f} s")
     results = []
     with tempfile.TemporaryDirectory() as tmp:
         for case in cases:
