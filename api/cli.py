@@ -58,7 +58,9 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"ok  {case.path}: {len(case.entities)} entities, {len(case.relations)} relations, "
             f"{len(case.quantities)} quantities"
         )
-    everything = curated_cases(get_settings())
+    # the files asked for among every curated file, so that a village is placed in the context
+    # of the counties the other files declare
+    everything = list({c.path.resolve(): c for c in [*curated_cases(get_settings()), *cases]}.values())
     resolution = resolve_cases(everything)
     asked = {case.path.resolve() for case in cases}
     misplaced = [e for e in parent_errors(everything, resolution) if e.file.resolve() in asked]

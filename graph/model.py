@@ -136,14 +136,25 @@ DispatchLevel = Literal["province", "city", "county", "township"]
 ROLE_VOCABULARY: dict[str, tuple[str, ...]] = {
     "DISPATCHED_TO": DispatchRole.__args__,  # type: ignore[attr-defined]
     # posts in a party organisation, committee, enterprise or team
-    "HOLDS_POST": ("书记", "副书记", "委员", "主任", "副主任", "理事长", "队长", "坝长", "负责人"),
+    "HOLDS_POST": (
+        "书记",
+        "第一书记",
+        "副书记",
+        "委员",
+        "主任",
+        "副主任",
+        "理事长",
+        "队长",
+        "坝长",
+        "负责人",
+    ),
     # 牵头 to take the lead, 领办 to set up and run, 推进 to drive forward, 领导 to direct
     "LEADS": ("牵头", "领办", "推进", "领导"),
     "FOUNDED": ("组建", "创办", "制定"),
     "INTRODUCED": ("引进", "招商"),
     "SUPPORTS": ("结对帮扶", "规划", "技术指导", "课程开发", "服务", "销售", "资金"),
     "ADVISES": ("规划", "技术指导", "课程开发"),
-    "HAS_MEMBER": ("龙头", "成员"),
+    "HAS_MEMBER": ("龙头", "成员", "共建单位"),
     "INVOLVES": ("运营", "投资", "合作"),
 }
 PostStatus = Literal["拟任", "兼任"]

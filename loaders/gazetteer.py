@@ -180,6 +180,9 @@ class Place:
     name: str
     aliases: tuple[str, ...] = ()
     parent: str | None = None
+    # Names of what the place belongs to (its alliances, the area it lies in): a division named
+    # like one of them is offered as a candidate when the place is missing, never matched.
+    related: tuple[str, ...] = ()
 
     @property
     def keys(self) -> set[str]:
@@ -215,6 +218,12 @@ def _nearest(key: str, pool: Iterable[Division], n: int = 3) -> tuple[Division, 
         key=lambda t: (-t[0], t[1]),
     )
     return tuple(d for score, _, d in scored[:n] if score > 0)
+
+
+def _names(division: Division, related: Iterable[str]) -> bool:
+    """Whether a related name starts with the division's own (万宝山景区 and 万宝山村委会)."""
+    key = place_key(division.name)
+    return len(key) >= 2 and any(place_key(r).startswith(key) for r in related)
 
 
 def resolve(places: Iterable[Place], path: Path = DIVISIONS_FILE) -> Resolution:
@@ -261,7 +270,8 @@ def resolve(places: Iterable[Place], path: Path = DIVISIONS_FILE) -> Resolution:
                     d for d in pool if wider and d.code.startswith(wider) and place_key(d.name) in place.keys
                 )
                 reason = f"not in the {EDITION} list" + (" there" if parent else "")
-                near = (elsewhere + _nearest(key, scope_pool))[:4]
+                named_after = tuple(d for d in scope_pool if _names(d, place.related))
+                near = tuple(dict.fromkeys(elsewhere + named_after + _nearest(key, scope_pool)))[:4]
             result.unresolved.append(Unresolved(place, parent, reason, near))
 
     deepest = max(by_level, default=0)
@@ -281,10 +291,12 @@ def resolve(places: Iterable[Place], path: Path = DIVISIONS_FILE) -> Resolution:
 
 
 def places_of(
-    entities: Iterable[tuple[str, str, str, tuple[str, ...]]], located_in: Iterable[tuple[str, str]]
+    entities: Iterable[tuple[str, str, str, tuple[str, ...]]],
+    located_in: Iterable[tuple[str, str]],
+    related: dict[str, tuple[str, ...]] | None = None,
 ) -> list[Place]:
     """Places from (id, label, name, aliases) and the curated LOCATED_IN (start, end) pairs;
-    a place's parent is the nearest place it is located in."""
+    a place's parent is the nearest place it is located in; `related` names what it belongs to."""
     labels = {pid: label for pid, label, _, _ in entities}
     parents: dict[str, str] = {}
     for start, end in sorted(located_in):
@@ -293,7 +305,7 @@ def places_of(
             if best is None or LEVEL_LABELS.index(labels[end]) > LEVEL_LABELS.index(labels[best]):
                 parents[start] = end
     return [
-        Place(pid, label, name, aliases, parents.get(pid))
+        Place(pid, label, name, aliases, parents.get(pid), (related or {}).get(pid, ()))
         for pid, label, name, aliases in entities
         if label in PLACE_LABELS
     ]

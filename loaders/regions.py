@@ -102,15 +102,34 @@ OnRows = Callable[[int], None]
 
 
 def curated_places(cases: Iterable[CaseFile]) -> list[Place]:
-    """The curated provinces ... villages, each once (aliases from every file), with parents."""
+    """The curated provinces ... villages, each once (aliases from every file), with parents and
+    the names of what they belong to (the alliances of a village, by the one rule, and the areas
+    it is PART_OF), for the candidates of a village the official list lacks."""
     entities: dict[str, tuple[str, str, str, tuple[str, ...]]] = {}
     located_in: set[tuple[str, str]] = set()
+    relations: set[tuple[str, str, str]] = set()
     for case in cases:
         for e in case.entities:
             aliases = set(e.aliases) | set(entities[e.id][3] if e.id in entities else ())
             entities[e.id] = (e.id, e.label, e.name, tuple(sorted(aliases)))
         located_in |= {(r.from_, r.to) for r in case.relations if r.type == "LOCATED_IN"}
-    return places_of(sorted(entities.values()), located_in)
+        relations |= {r.key for r in case.relations}
+    names = {pid: name for pid, _, name, _ in entities.values()}
+    labels = {pid: label for pid, label, _, _ in entities.values()}
+    branch_of = {
+        start: end for t, start, end in relations if t == "BASED_IN" and labels.get(end) == "Village"
+    }
+    related: dict[str, set[str]] = {}
+    for t, start, end in relations:
+        if t == "HAS_MEMBER" and labels.get(start) == "Alliance":
+            village = end if labels.get(end) == "Village" else branch_of.get(end)
+            if village:
+                related.setdefault(village, set()).add(names[start])
+        elif t == "PART_OF" and labels.get(start) == "Village":
+            related.setdefault(start, set()).add(names[end])
+    return places_of(
+        sorted(entities.values()), located_in, {pid: tuple(sorted(ns)) for pid, ns in related.items()}
+    )
 
 
 def resolve_cases(cases: Iterable[CaseFile]) -> Resolution:

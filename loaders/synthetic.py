@@ -213,7 +213,11 @@ class _Case:
 
     def shared(self, ident: str) -> str:
         s = SHARED_ENTITIES[ident]
-        attrs = {"name_en": s.name_en} | ({"kind": s.kind} if s.kind else {})
+        attrs = (
+            {"name_en": s.name_en}
+            | ({"kind": s.kind} if s.kind else {})
+            | ({"description": s.definition} if s.definition else {})
+        )
         return self.entity(ident, s.label, s.name, **attrs)
 
     def relate(self, rel_type: str, start: str, end: str, **attrs: Any) -> None:

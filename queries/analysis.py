@@ -23,22 +23,36 @@ def _province_of(var: str) -> str:
     return f"[({var})-[:{IN_REGIONS}]->(pr:Province) | {ref('pr')}][0]"
 
 
+# The one rule for an alliance's member villages, applied by every entry that goes from an
+# alliance to villages or back (alliance-tree, village-profile, enterprise-reach, shared-experts,
+# multi-village-people, industry-clusters): the villages it HAS_MEMBER directly, and those its
+# member branches are BASED_IN. Each path is written from both ends: the local server expands a
+# pattern from its first node, so `(a:Alliance)-[...]->(v)` written from a village visits every
+# alliance of the graph.
+ALLIANCE_VILLAGE_PATHS: tuple[tuple[str, str], ...] = (
+    ("-[:HAS_MEMBER]->", "<-[:HAS_MEMBER]-"),
+    ("-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->", "<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-"),
+)
+
+
 def _alliances_of(var: str) -> str:
-    """Alliances a village belongs to, directly or through a member branch based in it. Written
-    from the village: the local server expands a pattern from its first node, so
-    `(a:Alliance)-[...]->(v)` visits every alliance of the graph for each village."""
-    return (
-        f"[({var})<-[:HAS_MEMBER]-(a:Alliance) | {ref('a')}]"
-        f" + [({var})<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-(a:Alliance) | {ref('a')}]"
-    )
+    """Refs of the alliances a village belongs to, by the one rule."""
+    return " + ".join(f"[({var}){back}(a:Alliance) | {ref('a')}]" for _, back in ALLIANCE_VILLAGE_PATHS)
+
+
+def _alliance_villages(var: str, out: str = "av") -> str:
+    """The villages of an alliance (nodes), by the one rule; `out` names the village inside."""
+    return " + ".join(f"[({var}){fwd}({out}:Village) | {out}]" for fwd, _ in ALLIANCE_VILLAGE_PATHS)
 
 
 # -- shared-experts ---------------------------------------------------------------------------
 
 
 class SharedExpertsParams(Paged):
-    village: str | None = Field(None, max_length=200, description="only people tied to this village (its id)")
-    role: DispatchRole | None = Field(None, description="only people dispatched in this role")
+    village: str | None = Field(
+        None, max_length=200, description="only people and groups tied to this village (its id)"
+    )
+    role: DispatchRole | None = Field(None, description="only people and groups dispatched in this role")
     province: str | None = Field(
         None, max_length=200, description="only villages in this province (its id, e.g. province:fujian)"
     )
@@ -52,43 +66,56 @@ class Dispatch(BaseModel):
 
 class VillageTie(Ref):
     tie: str = Field(
-        description="the relationship from the person: DISPATCHED_TO, SUPPORTS or ADVISES to the village, "
-        "or LEADS, SUPPORTS or ADVISES to a project the village has (`via`)"
+        description="the relationship from the person or group: DISPATCHED_TO, SUPPORTS or ADVISES to the "
+        "village, LEADS, SUPPORTS or ADVISES to a project the village has, or DISPATCHED_TO, SUPPORTS or "
+        "ADVISES to an alliance the village belongs to (`via` names the project or alliance)"
     )
     role: str | None = None
-    via: Ref | None = Field(None, description="the project, for a tie through a project the village has")
+    via: Ref | None = Field(None, description="the project or alliance, for a tie through one")
 
 
 class SharedExpert(BaseModel):
-    person: Ref
+    person: Ref = Field(description="the person or group: `label` is Person or Group")
     dispatches: list[Dispatch]
-    villages: list[VillageTie]
+    villages: list[VillageTie] = Field(description="each village once, by its closest tie")
 
 
-# A person serves a village directly, or through a project of the village's they lead, support
-# or advise (周宁's two cadres string 升阳, 芹太坵, 灵凤山 together through one tea project).
+# A person or group serves a village directly, through a project of the village's they lead,
+# support or advise (周宁's two cadres and 首章村's tea), or through an alliance the village belongs
+# to that they are dispatched to, support or advise (天台's talent team and 寒山片区's four villages).
 DIRECT_TIES = "DISPATCHED_TO|SUPPORTS|ADVISES"
 PROJECT_TIES = "LEADS|SUPPORTS|ADVISES"
 _ALL_DISPATCHED = """
-MATCH (p:Person)-[d:DISPATCHED_TO]->(:Entity)
+MATCH (p:Entity)-[d:DISPATCHED_TO]->(:Entity)
 WHERE $role IS NULL OR d.role = $role
 WITH DISTINCT p
 """
 # For one village, only the people tied to it: the local server plans a pattern from its first
 # node, so starting at every dispatched person cost a scan of them all per call.
-_TIED_TO_VILLAGE = f"""
-MATCH (v0:Village {{id: $village}})
-CALL (v0) {{
-    MATCH (v0)<-[:{DIRECT_TIES}]-(p:Person) RETURN p
+_TIED_TO_VILLAGE = (
+    """
+MATCH (v0:Village {id: $village})
+CALL (v0) {"""
+    + f"""
+    MATCH (v0)<-[:{DIRECT_TIES}]-(p) RETURN p
     UNION
-    MATCH (v0)-[:HAS_PROJECT]->(:Project)<-[:{PROJECT_TIES}]-(p:Person) RETURN p
-}}
+    MATCH (v0)-[:HAS_PROJECT]->(:Project)<-[:{PROJECT_TIES}]-(p) RETURN p"""
+    + "".join(
+        f"""
+    UNION
+    MATCH (v0){back}(:Alliance)<-[:{DIRECT_TIES}]-(p) RETURN p"""
+        for _, back in ALLIANCE_VILLAGE_PATHS
+    )
+    + """
+}
 WITH DISTINCT p
-WHERE EXISTS {{ MATCH (p)-[d:DISPATCHED_TO]->(:Entity) WHERE $role IS NULL OR d.role = $role }}
+WHERE EXISTS { MATCH (p)-[d:DISPATCHED_TO]->(:Entity) WHERE $role IS NULL OR d.role = $role }
 """
+)
 _SERVED = f"""
 WITH p, [(p)-[:{DIRECT_TIES}]->(v:Village) | v]
-  + [(p)-[:{PROJECT_TIES}]->(:Project)<-[:HAS_PROJECT]-(v:Village) | v] AS served
+  + [(p)-[:{PROJECT_TIES}]->(:Project)<-[:HAS_PROJECT]-(v:Village) | v]
+  + reduce(vs = [], a IN [(p)-[:{DIRECT_TIES}]->(a:Alliance) | a] | vs + {_alliance_villages("a")}) AS served
 UNWIND served AS v
 WITH p, v
 WHERE $province IS NULL OR {IN_PROVINCE.format(v="v")}
@@ -102,8 +129,26 @@ RETURN {ref("p")} AS person,
        [(p)-[t:{DIRECT_TIES}]->(v:Village) WHERE v.id IN villages
           | {ref("v", tie="type(t)", role="t.role", via="null")}]
        + [(p)-[t:{PROJECT_TIES}]->(x:Project)<-[:HAS_PROJECT]-(v:Village) WHERE v.id IN villages
-          | {ref("v", tie="type(t)", role="t.role", via=ref("x"))}] AS villages
+          | {ref("v", tie="type(t)", role="t.role", via=ref("x"))}]
+       + reduce(ts = [], l IN [(p)-[t:{DIRECT_TIES}]->(a:Alliance)
+          | [v IN {_alliance_villages("a")} WHERE v.id IN villages
+             | {ref("v", tie="type(t)", role="t.role", via=ref("a"))}]] | ts + l) AS villages
 """
+
+
+def _tie_rank(tie: VillageTie) -> tuple[int, str, str]:
+    """Closest first: dispatched to the village, another direct tie, through a project, through
+    an alliance; then by type and the project or alliance."""
+    through = 0 if tie.via is None else (1 if tie.via.label == "Project" else 2)
+    return (through * 2 + (tie.tie != "DISPATCHED_TO"), tie.tie, tie.via.id if tie.via else "")
+
+
+def closest_ties(ties: list[VillageTie]) -> list[VillageTie]:
+    """Each village once (issue 20: 首章村 came twice, by dispatch and through its tea project)."""
+    best: dict[str, VillageTie] = {}
+    for tie in sorted(ties, key=_tie_rank):
+        best.setdefault(tie.id, tie)
+    return [best[k] for k in sorted(best)]
 
 
 def _shared_experts_cypher(p: SharedExpertsParams) -> dict[str, str]:
@@ -116,10 +161,7 @@ def _shared_experts_shape(p: SharedExpertsParams, rows: Rows) -> Page[SharedExpe
         SharedExpert(
             person=Ref(**r["person"]),
             dispatches=sorted((Dispatch(**d) for d in r["dispatches"]), key=lambda d: (d.to.id, d.role)),
-            villages=sorted(
-                (VillageTie(**v) for v in r["villages"]),
-                key=lambda v: (v.id, v.tie, v.via.id if v.via else ""),
-            ),
+            villages=closest_ties([VillageTie(**v) for v in r["villages"]]),
         )
         for r in rows["rows"]
     ]
@@ -129,12 +171,56 @@ def _shared_experts_shape(p: SharedExpertsParams, rows: Rows) -> Page[SharedExpe
 register(
     Entry(
         name="shared-experts",
-        summary_zh="共享同一名下派人员(第一书记、科技特派员等)的村庄,附人员及其角色",
-        summary_en="Villages sharing a dispatched person (first secretary, S&T commissioner ...), with roles",
+        summary_zh="共享同一下派人员或人员群体(第一书记、科技特派员、农技专家等)的村庄,附角色",
+        summary_en="Villages sharing a dispatched person or group (first secretary, agri-tech experts ...), "
+        "with roles",
         params=SharedExpertsParams,
         result=Page[SharedExpert],
         cypher=_shared_experts_cypher,
         shape=_shared_experts_shape,
+    )
+)
+
+# -- dispatches -------------------------------------------------------------------------------
+
+
+class DispatchParams(Paged):
+    role: DispatchRole | None = Field(None, description="only dispatches in this role")
+    province: str | None = Field(None, max_length=200, description="only into this province (its id)")
+
+
+class DispatchOut(BaseModel):
+    person: Ref = Field(description="the person or group: `label` is Person or Group")
+    size: int | None = Field(None, description="a group's size, where the article counts it")
+    role: str
+    level: str | None = None
+    to: Ref
+    county: Ref | None = Field(None, description="the county the place, project or alliance lies in")
+
+
+DISPATCH_BODY = f"""
+MATCH (p:Entity)-[d:DISPATCHED_TO]->(x:Entity)
+WHERE ($role IS NULL OR d.role = $role) AND ($province IS NULL OR {IN_PROVINCE.format(v="x")})
+"""
+DISPATCHES = (
+    DISPATCH_BODY
+    + f"""
+WITH p, d, x ORDER BY p.id, x.id SKIP $offset LIMIT $limit
+RETURN {ref("p")} AS person, p.size AS size, d.role AS role, d.level AS level, {ref("x")} AS to,
+  CASE WHEN x:County THEN {ref("x")}
+       ELSE [(x)-[:{IN_REGIONS}]->(c:County) | {ref("c")}][0] END AS county
+"""
+)
+
+register(
+    Entry(
+        name="dispatches",
+        summary_zh="所有下派:人员或人员群体、角色、层级、派往何处及所在县",
+        summary_en="Every dispatch: the person or group, role, level, where to, and its county",
+        params=DispatchParams,
+        result=Page[DispatchOut],
+        cypher=fixed(rows=DISPATCHES, total=DISPATCH_BODY + "RETURN count(d) AS total"),
+        shape=lambda p, rows: page(p, rows["total"], [DispatchOut(**r) for r in rows["rows"]]),
     )
 )
 
@@ -167,11 +253,18 @@ class BranchNode(Member):
     projects: list[ProjectNode] = Field(description="projects the branch leads")
 
 
+class Post(Member):
+    status: str | None = Field(None, description="the post's qualifier: 拟任 (proposed), 兼任")
+
+
 class AllianceTree(Kinded):
+    villages: list[Ref] = Field(
+        description="its member villages: directly, or through a member branch based in them"
+    )
     branches: list[BranchNode]
     members: list[Member] = Field(description="members other than branches (villages, enterprises ...)")
     projects: list[ProjectNode] = Field(description="projects the alliance holds or leads itself")
-    people: list[Member] = Field(description="people holding posts in the alliance, with their role")
+    people: list[Post] = Field(description="people and groups holding posts in the alliance, with their role")
 
 
 def _project(var: str) -> str:
@@ -185,6 +278,7 @@ def _project(var: str) -> str:
 ALLIANCE_TREE = f"""
 MATCH (a:Alliance {{id: $id}})
 RETURN a {{.id, .name, .kind, label: 'Alliance',
+  villages: [v IN {_alliance_villages("a")} | {ref("v")}],
   branches: [(a)-[m:HAS_MEMBER]->(b:Branch) | b {{.id, .name, .kind, label: 'Branch', role: m.role,
     based_in: [(b)-[:BASED_IN]->(x) WHERE NOT x:Village | {ref("x")}],
     villages: [(b)-[:BASED_IN]->(v:Village) | v {{.id, .name, label: 'Village',
@@ -192,7 +286,7 @@ RETURN a {{.id, .name, .kind, label: 'Alliance',
     projects: [(b)-[:LEADS]->(p:Project) | {_project("p")}]}}],
   members: [(a)-[m:HAS_MEMBER]->(x) WHERE NOT x:Branch | {ref("x", kind="x.kind", role="m.role")}],
   projects: [(a)-[:HAS_PROJECT|LEADS]->(p:Project) | {_project("p")}],
-  people: [(a)<-[r:HOLDS_POST]-(h:Person) | {ref("h", role="r.role")}]
+  people: [(a)<-[r:HOLDS_POST]-(h) | {ref("h", role="r.role", status="r.status")}]
 }} AS tree
 """
 
@@ -228,10 +322,11 @@ def _alliance_shape(p: AllianceParams, rows: Rows) -> AllianceTree:
         name=t["name"],
         label="Alliance",
         kind=t.get("kind"),
+        villages=refs(t["villages"]),
         branches=branches,
         members=sorted((Member(**m) for m in t["members"]), key=lambda m: m.id),
         projects=_sorted_projects(t["projects"]),
-        people=sorted((Member(**h) for h in t["people"]), key=lambda h: (h.id, h.role or "")),
+        people=sorted((Post(**h) for h in t["people"]), key=lambda h: (h.id, h.role or "")),
     )
 
 
@@ -263,12 +358,14 @@ class PersonTie(Ref):
 
 class QuantityOut(BaseModel):
     id: str
+    of: Ref = Field(description="what it measures: the village, or an alliance it belongs to")
     measure: str
     value: float | None = Field(None, description="absent for a range")
     min: float | None = Field(None, description="a range's lower end")
     max: float | None = Field(None, description="a range's upper end")
     unit: str
     year: int | None = None
+    year_stated: bool | None = Field(None, description="false: the article gives no year; `year` is its own")
     qualifier: str = Field(description="exact, over, about, under or range")
 
 
@@ -282,16 +379,45 @@ class VillageProfile(Ref):
     people: list[PersonTie]
     industries: list[Ref]
     practices: list[Ref]
-    quantities: list[QuantityOut]
+    quantities: list[QuantityOut] = Field(
+        description="figures of the village and of its alliances, by measure, then year (a figure over time)"
+    )
     sources: list[SourceQuote]
 
 
-def _posts_via(path: str, via: str) -> str:
-    """People holding a post in what `path` reaches from the village (its branches, alliances)."""
-    person = ref("h", tie="type(t)", role="t.role", via=ref(via))
-    return f"[{path} | [({via})<-[t:HOLDS_POST]-(h:Person) | {person}]]"
+def _posts_via(path: str, via: str, types: str = "HOLDS_POST") -> str:
+    """People and groups holding a post in (or dispatched to, supporting, advising: `types`) what
+    `path` reaches from the village (its branches, alliances)."""
+    person = ref("h", tie="type(t)", role="t.role", level="t.level", via=ref(via))
+    return f"[{path} | [({via})<-[t:{types}]-(h) WHERE h:Person OR h:Group | {person}]]"
 
 
+def _quantity(var: str, of: str) -> str:
+    return (
+        f"{var} {{.id, .measure, .value, .min, .max, .unit, .year, .year_stated, .qualifier, of: {ref(of)}}}"
+    )
+
+
+def quantity_order(q: QuantityOut) -> tuple[str, int, str]:
+    """A figure over time: by measure, then year, then id."""
+    return (q.measure, q.year or 0, q.id)
+
+
+_PERSON_TIE = ref("h", tie="type(t)", role="t.role", level="t.level")
+# Posts in, dispatches to, support and advice of the village's alliances; their member
+# enterprises (who serves the village through the alliance); their figures.
+_ALLIANCE_PEOPLE = " + ".join(
+    _posts_via(f"(v){back}(b:Alliance)", "b", f"HOLDS_POST|{DIRECT_TIES}")
+    for _, back in ALLIANCE_VILLAGE_PATHS
+)
+_ALLIANCE_ENTERPRISES = " + ".join(
+    f"[(v){back}(a:Alliance) | [(a)-[:HAS_MEMBER]->(e:Enterprise) | {ref('e')}]]"
+    for _, back in ALLIANCE_VILLAGE_PATHS
+)
+_ALLIANCE_QUANTITIES = " + ".join(
+    f"[(v){back}(a:Alliance) | [(a)-[:HAS_QUANTITY]->(q:Quantity) | {_quantity('q', 'a')}]]"
+    for _, back in ALLIANCE_VILLAGE_PATHS
+)
 _REGION_ORDER = {"Village": 0, "Township": 1, "County": 2, "City": 3, "Province": 4}
 # Every pattern starts at the village: the local server expands a pattern comprehension from
 # its first node, and `[(b:Branch)-[:BASED_IN]->(v) | ...]` and its like (people, enterprises,
@@ -306,17 +432,17 @@ RETURN v {{.*}} AS props, regions,
   [(v)-[:HAS_PROJECT]->(p:Project) | {ref("p")}]
     + [(v)<-[:BASED_IN]-(b:Branch) | [(b)-[:LEADS]->(p:Project) | {ref("p")}]] AS project_lists,
   [(v)-[:HAS_PROJECT]->(:Project)-[:INVOLVES]->(e:Enterprise) | {ref("e")}]
-    + [(v)<-[:LOCATED_IN]-(e:Enterprise) | {ref("e")}]
+    + [(v)-[:HAS_PROJECT]->(:Project)<-[:LEADS|FOUNDED]-(e:Enterprise) | {ref("e")}]
+    + [(v)<-[:LOCATED_IN|SUPPORTS|HAS_MEMBER]-(e:Enterprise) | {ref("e")}]
     + [(v)<-[:BASED_IN]-(b:Branch) | [(b)-[:LEADS]->(:Project)-[:INVOLVES]->(e:Enterprise) | {ref("e")}]]
-    AS enterprise_lists,
-  [(v)<-[t]-(h:Person) | {ref("h", tie="type(t)", role="t.role", level="t.level")}] AS people,
+    + {_ALLIANCE_ENTERPRISES} AS enterprise_lists,
+  [(v)<-[t]-(h) WHERE h:Person OR h:Group | {_PERSON_TIE}] AS people,
   {_posts_via("(v)<-[:BASED_IN]-(b:Branch)", "b")} AS branch_people,
-  {_posts_via("(v)<-[:HAS_MEMBER]-(b:Alliance)", "b")}
-    + {_posts_via("(v)<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-(b:Alliance)", "b")} AS alliance_people,
+  {_ALLIANCE_PEOPLE} AS alliance_people,
   [(v)-[:IN_INDUSTRY]->(i:Industry) | {ref("i")}] AS industries,
   [(v)-[:USES_PRACTICE]->(x:Practice) | {ref("x")}] AS practices,
-  [(v)-[:HAS_QUANTITY]->(q:Quantity)
-    | q {{.id, .measure, .value, .min, .max, .unit, .year, .qualifier}}] AS quantities,
+  [(v)-[:HAS_QUANTITY]->(q:Quantity) | {_quantity("q", "v")}]
+    + {_ALLIANCE_QUANTITIES} AS quantity_lists,
   [(v)<-[m:MENTIONS]-(s:Source) | {source_ref("s", quote="m.evidence")}]
     AS sources
 """
@@ -354,7 +480,9 @@ def _village_shape(p: VillageParams, rows: Rows) -> VillageProfile:
         ),
         industries=refs(r["industries"]),
         practices=refs(r["practices"]),
-        quantities=sorted((QuantityOut(**q) for q in r["quantities"]), key=lambda q: q.id),
+        quantities=sorted(
+            {q["id"]: QuantityOut(**q) for q in _flatten(r["quantity_lists"])}.values(), key=quantity_order
+        ),
         sources=sorted((SourceQuote(**s) for s in r["sources"]), key=lambda s: s.id),
     )
 
@@ -392,23 +520,26 @@ ENTERPRISE_BODY = """
 MATCH (e:Enterprise)
 WHERE ($id IS NULL OR e.id = $id) AND ($kind IS NULL OR e.kind = $kind)
 """
+# What an enterprise or cooperative serves: the projects it is involved in, leads or founded, and
+# the villages holding them or whose branch leads them; the villages it is located in, supports or
+# has as members (a union's villages); and the villages of the alliances it is a member of.
 ENTERPRISE_REACH = (
     ENTERPRISE_BODY
     + f"""
 WITH e ORDER BY e.id SKIP $offset LIMIT $limit
-WITH e, [(p:Project)-[:INVOLVES]->(e) | p] AS ps
+WITH e, [(e)<-[:INVOLVES]-(p:Project) | p] + [(e)-[:LEADS|FOUNDED]->(p:Project) | p] AS ps
 WITH e, ps,
-  reduce(vs = [], p IN ps | vs + [(v:Village)-[:HAS_PROJECT]->(p) | v]
-    + [(v:Village)<-[:BASED_IN]-(:Branch)-[:LEADS]->(p) | v])
-  + [(e)-[:LOCATED_IN]->(v:Village) | v]
-  + [(e)<-[:HAS_MEMBER]-(:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v:Village) | v] AS vs
+  reduce(vs = [], p IN ps | vs + [(p)<-[:HAS_PROJECT]-(v:Village) | v]
+    + [(p)<-[:LEADS]-(:Branch)-[:BASED_IN]->(v:Village) | v])
+  + [(e)-[:LOCATED_IN|SUPPORTS|HAS_MEMBER]->(v:Village) | v]
+  + reduce(vs = [], a IN [(e)<-[:HAS_MEMBER]-(a:Alliance) | a] | vs + {_alliance_villages("a")}) AS vs
 RETURN {ref("e", kind="e.kind")} AS enterprise,
   [p IN ps | {ref("p")}] AS projects,
   [v IN vs | {ref("v")}] AS villages,
-  [p IN ps | [(a:Alliance)-[:HAS_PROJECT|LEADS]->(p) | {ref("a")}]]
+  [p IN ps | [(p)<-[:HAS_PROJECT|LEADS]-(a:Alliance) | {ref("a")}]]
     + [v IN vs | {_alliances_of("v")}]
-    + [(a:Alliance)-[:HAS_MEMBER]->(e) | {ref("a")}]
-    + [(a:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(e) | {ref("a")}]
+    + [(e)<-[:HAS_MEMBER]-(a:Alliance) | {ref("a")}]
+    + [(e)<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-(a:Alliance) | {ref("a")}]
     + [(e)-[:SUPPORTS]->(a:Alliance) | {ref("a")}] AS alliances
 """
 )
@@ -445,23 +576,29 @@ class MultiVillageParams(Paged):
 
 
 class MultiVillagePerson(BaseModel):
-    person: Ref
+    person: Ref = Field(description="the person or group: `label` is Person or Group")
     villages: list[PersonTie]
 
 
-# Direct ties (dispatched to, supports, advises, holds a post in a village) and posts in an
-# alliance or branch, which tie the person to the villages that alliance or branch covers.
+def _through_alliances(types: str) -> str:
+    """Ties of `h` to the villages of the alliances it has a `types` relationship with (one rule)."""
+    tie = ref("x", tie="type(t)", role="t.role", level="t.level", via=ref("a"))
+    return (
+        f"reduce(acc = [], l IN [(h)-[t:{types}]->(a:Alliance) | [x IN {_alliance_villages('a')} | {tie}]]"
+        " | acc + l)"
+    )
+
+
+# Direct ties (dispatched to, supports, advises, holds a post in a village), posts in a branch
+# (its villages), and posts in, dispatches to, support or advice of an alliance (its villages).
 # Distinct villages are counted without APOC: an index counts when its id is new so far.
 MULTI_VILLAGE_BODY = f"""
-MATCH (h:Person)
+MATCH (h:Entity) WHERE h:Person OR h:Group
 WITH h,
   [(h)-[t]->(v:Village) | {ref("v", tie="type(t)", role="t.role", level="t.level")}]
   + [(h)-[t:HOLDS_POST]->(b:Branch)-[:BASED_IN]->(v:Village)
       | {ref("v", tie="type(t)", role="t.role", via=ref("b"))}]
-  + [(h)-[t:HOLDS_POST]->(a:Alliance)-[:HAS_MEMBER]->(v:Village)
-      | {ref("v", tie="type(t)", role="t.role", via=ref("a"))}]
-  + [(h)-[t:HOLDS_POST]->(a:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v:Village)
-      | {ref("v", tie="type(t)", role="t.role", via=ref("a"))}] AS ties
+  + {_through_alliances(f"HOLDS_POST|{DIRECT_TIES}")} AS ties
 WITH h, ties, size([i IN range(0, size(ties) - 1) WHERE NOT ties[i].id IN [t IN ties[0..i] | t.id]]) AS n
 WHERE n >= $min_villages
 """
@@ -493,8 +630,9 @@ def _multi_village_shape(p: MultiVillageParams, rows: Rows) -> Page[MultiVillage
 register(
     Entry(
         name="multi-village-people",
-        summary_zh="与两个及以上村庄有联系的人员(派驻、帮扶、指导或在联盟/支部任职)",
-        summary_en="People tied to more than one village: dispatched, supporting, advising or holding a post",
+        summary_zh="与两个及以上村庄有联系的人员或人员群体(派驻、帮扶、指导或在联盟/支部任职)",
+        summary_en="People and groups tied to more than one village: dispatched, supporting, advising or "
+        "holding a post",
         params=MultiVillageParams,
         result=Page[MultiVillagePerson],
         cypher=fixed(rows=MULTI_VILLAGE, total=MULTI_VILLAGE_BODY + "RETURN count(h) AS total"),
@@ -584,6 +722,9 @@ register(
 class PracticeParams(Paged):
     id: str | None = Field(None, max_length=200, description="only this practice")
     kind: str | None = Field(None, max_length=50, description="mechanism, model, campaign or policy")
+    concepts: bool = Field(
+        False, description="only the shared practice concepts (docs/shared-vocabulary.md), each with its uses"
+    )
 
 
 class PracticeUse(BaseModel):
@@ -591,28 +732,51 @@ class PracticeUse(BaseModel):
     description: str | None = None
     users: list[Ref]
     founders: list[Ref]
+    concepts: list[Ref] = Field(description="the shared concepts it is an instance of (INSTANCE_OF)")
+    instances: list[Ref] = Field(description="the local practices that are instances of it")
+    part_of: list[Ref] = Field(description="the umbrella practices it is part of")
+    parts: list[Ref] = Field(description="its parts")
+    counties: list[Ref] = Field(
+        description="counties where it or an instance of it is used or founded (the user, or where it lies)"
+    )
+    alliances: list[Ref] = Field(description="alliances that use it or an instance of it")
     sources: list[str]
 
 
 PRACTICE_BODY = """
 MATCH (x:Practice)
 WHERE ($id IS NULL OR x.id = $id) AND ($kind IS NULL OR x.kind = $kind)
+  AND (NOT $concepts OR NOT x.id CONTAINS '.')
 """
+# Who uses a practice: its users and founders, and those of its instances (for a concept).
+_ADOPTERS = (
+    "[(x)<-[:USES_PRACTICE|FOUNDED]-(u) | u]"
+    " + [(x)<-[:INSTANCE_OF]-(:Practice)<-[:USES_PRACTICE|FOUNDED]-(u) | u]"
+)
 PRACTICES = (
     PRACTICE_BODY
     + f"""
 WITH x ORDER BY x.id SKIP $offset LIMIT $limit
+WITH x, {_ADOPTERS} AS adopters
 RETURN {ref("x", kind="x.kind")} AS practice, x.description AS description, x.sources AS sources,
   [(u)-[:USES_PRACTICE]->(x) | {ref("u")}] AS users,
-  [(f)-[:FOUNDED]->(x) | {ref("f")}] AS founders
+  [(f)-[:FOUNDED]->(x) | {ref("f")}] AS founders,
+  [(x)-[:INSTANCE_OF]->(c) | {ref("c")}] AS concepts,
+  [(x)<-[:INSTANCE_OF]-(i) | {ref("i")}] AS instances,
+  [(x)-[:PART_OF]->(w:Practice) | {ref("w")}] AS part_of,
+  [(x)<-[:PART_OF]-(w:Practice) | {ref("w")}] AS parts,
+  [u IN adopters WHERE u:County | {ref("u")}]
+    + [u IN adopters | [(u)-[:{IN_REGIONS}]->(c:County) | {ref("c")}]] AS counties,
+  [u IN adopters WHERE u:Alliance | {ref("u")}] AS alliances
 """
 )
 
 register(
     Entry(
         name="practices",
-        summary_zh="有名称的工作机制与模式(如“1+5+10+N”、一周一例会)及其使用者",
-        summary_en="Named mechanisms and models (e.g. 1+5+10+N) and who uses them",
+        summary_zh="有名称的工作机制与模式(如“1+5+10+N”、一周一例会)、所属概念、组成部分及其使用者和所在县",
+        summary_en="Named mechanisms and models (e.g. 1+5+10+N), their concepts and parts, who uses them "
+        "and where",
         params=PracticeParams,
         result=Page[PracticeUse],
         cypher=fixed(rows=PRACTICES, total=PRACTICE_BODY + "RETURN count(x) AS total"),
@@ -625,8 +789,66 @@ register(
                     description=r["description"],
                     users=refs(r["users"]),
                     founders=refs(r["founders"]),
+                    concepts=refs(r["concepts"]),
+                    instances=refs(r["instances"]),
+                    part_of=refs(r["part_of"]),
+                    parts=refs(r["parts"]),
+                    counties=refs(_flatten(r["counties"])),
+                    alliances=refs(r["alliances"]),
                     sources=sorted(r["sources"] or []),
                 )
+                for r in rows["rows"]
+            ],
+        ),
+    )
+)
+
+# -- figures ----------------------------------------------------------------------------------
+
+
+class FigureParams(Paged):
+    measure: str | None = Field(
+        None, max_length=100, description="only measures containing this text (集体经济, 收入 ...)"
+    )
+    of: str | None = Field(None, max_length=200, description="only figures of this entity (its id)")
+    year_from: int | None = Field(None, ge=1949, le=2100, description="only figures for this year or later")
+    year_to: int | None = Field(None, ge=1949, le=2100, description="only figures for this year or earlier")
+
+
+class Figure(QuantityOut):
+    county: Ref | None = Field(None, description="the county of what it measures")
+    sources: list[str]
+
+
+FIGURE_BODY = """
+MATCH (s:Entity)-[:HAS_QUANTITY]->(q:Quantity)
+WHERE ($measure IS NULL OR q.measure CONTAINS $measure) AND ($of IS NULL OR s.id = $of)
+  AND ($year_from IS NULL OR q.year >= $year_from) AND ($year_to IS NULL OR q.year <= $year_to)
+"""
+FIGURES = (
+    FIGURE_BODY
+    + f"""
+WITH s, q ORDER BY q.year, q.id SKIP $offset LIMIT $limit
+RETURN {_quantity("q", "s")} AS figure, q.sources AS sources,
+  CASE WHEN s:County THEN {ref("s")}
+       ELSE [(s)-[:{IN_REGIONS}]->(c:County) | {ref("c")}][0] END AS county
+"""
+)
+
+register(
+    Entry(
+        name="figures",
+        summary_zh="数量指标及其年份(如集体经济收入),可按指标、对象和年份筛选,按年份排列",
+        summary_en="Figures with their year (e.g. collective income), by measure, subject and year: "
+        "a figure over time",
+        params=FigureParams,
+        result=Page[Figure],
+        cypher=fixed(rows=FIGURES, total=FIGURE_BODY + "RETURN count(q) AS total"),
+        shape=lambda p, rows: page(
+            p,
+            rows["total"],
+            [
+                Figure(**r["figure"], county=r["county"], sources=sorted(r["sources"] or []))
                 for r in rows["rows"]
             ],
         ),

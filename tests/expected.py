@@ -33,10 +33,10 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 DOMAIN_TYPES: tuple[str, ...] = (
     "LOCATED_IN", "HAS_MEMBER", "BASED_IN", "HAS_PROJECT", "LEADS", "INVOLVES", "DISPATCHED_TO",
     "HOLDS_POST", "ADVISES", "IN_INDUSTRY", "USES_PRACTICE", "SUPPORTS", "FOUNDED", "EVOLVED_FROM",
-    "PART_OF", "INTRODUCED", "COMMEMORATES", "LEARNED_FROM",
+    "PART_OF", "INSTANCE_OF", "INTRODUCED", "COMMEMORATES", "LEARNED_FROM",
 )  # fmt: skip
 GENERATED_TYPES: tuple[str, ...] = ("MENTIONS", "HAS_QUANTITY")
-RELATION_FIELDS = ("role", "level", "since", "note")
+RELATION_FIELDS = ("role", "level", "status", "since", "note")
 # Fields of an entity record that are not node properties of their own.
 _ENTITY_META = {"id", "label", "name", "aliases", "evidence"}
 # village-profile: regions nearest first.
@@ -185,9 +185,11 @@ class Graph:
                 **{k: float(q[k]) for k in ("value", "min", "max") if q.get(k) is not None},
                 "unit": q["unit"],
                 "year": year,
+                # docs/data-format.md: true unless the file says the article gives no year
+                "year_stated": q.get("year_stated", True),
                 "qualifier": q.get("qualifier") or "exact",
             }
-            name = q["measure"] if year is None else f"{q['measure']}({year})"
+            name = f"{q['measure']}({year})"
             node = self.nodes.setdefault(
                 q["id"],
                 Node(q["id"], "Quantity", name, {k: v for k, v in attributes.items() if v is not None}),
@@ -276,6 +278,27 @@ class Graph:
         }
         return direct | via_branch
 
+    def villages_of_alliance(self, alliance: str) -> set[str]:
+        """The same rule from the alliance: its member villages, and its member branches' villages."""
+        direct = {e.end for e in self.out(alliance, "HAS_MEMBER", to="Village")}
+        via_branch = {
+            v.end
+            for b in self.out(alliance, "HAS_MEMBER", to="Branch")
+            for v in self.out(b.end, "BASED_IN", to="Village")
+        }
+        return direct | via_branch
+
+    def people(self) -> list[str]:
+        """Named people and unnamed groups of people."""
+        return sorted(n.id for n in self.nodes.values() if n.label in ("Person", "Group"))
+
+    def county_of(self, node_id: str) -> str | None:
+        """The node itself if a county, else the county it lies in."""
+        if self.label(node_id) == "County":
+            return node_id
+        counties = sorted(r for r in self.regions(node_id) if self.label(r) == "County")
+        return counties[0] if counties else None
+
     def refs(self, ids: Iterable[str]) -> list[JSON]:
         """Distinct refs, ordered by id."""
         return [self.ref(i) for i in sorted(set(ids))]
@@ -309,6 +332,14 @@ EXPERT_TIES = ("DISPATCHED_TO", "SUPPORTS", "ADVISES")
 EXPERT_PROJECT_TIES = ("LEADS", "SUPPORTS", "ADVISES")
 
 
+def _tie_rank(tie: JSON) -> tuple[int, str, str]:
+    """Closest first: dispatched to the village, other direct ties, through a project, through an
+    alliance; then by type and the project or alliance id."""
+    via = tie["via"]
+    through = 0 if via is None else (1 if via["label"] == "Project" else 2)
+    return (through * 2 + (tie["tie"] != "DISPATCHED_TO"), tie["tie"], via["id"] if via else "")
+
+
 def shared_experts(
     g: Graph,
     *,
@@ -318,11 +349,13 @@ def shared_experts(
     limit: int = 50,
     offset: int = 0,
 ) -> JSON:
-    """People dispatched somewhere (in `role`, if given) who are tied to more than one village by
-    DISPATCHED_TO, SUPPORTS or ADVISES, or by LEADS, SUPPORTS or ADVISES to a project the village
-    HAS (villages in `province` only; `village` among them); most villages first, then by id."""
-    found: list[tuple[int, str, list[Edge]]] = []
-    for person in g.ids("Person"):
+    """People and groups dispatched somewhere (in `role`, if given) who are tied to more than one
+    village by DISPATCHED_TO, SUPPORTS or ADVISES, by LEADS, SUPPORTS or ADVISES to a project the
+    village HAS, or by DISPATCHED_TO, SUPPORTS or ADVISES to an alliance the village belongs to
+    (villages in `province` only; `village` among them); most villages first, then by id; each
+    village once, by its closest tie."""
+    found: list[tuple[int, str, list[JSON]]] = []
+    for person in g.people():
         if not any(role is None or d.role == role for d in g.out(person, "DISPATCHED_TO")):
             continue
         direct = [(t, t.end, None) for t in g.out(person, *EXPERT_TIES, to="Village")]
@@ -331,28 +364,67 @@ def shared_experts(
             for t in g.out(person, *EXPERT_PROJECT_TIES, to="Project")
             for h in g.into(t.end, "HAS_PROJECT", frm="Village")
         ]
-        ties = [tie for tie in direct + via_projects if province is None or province in g.regions(tie[1])]
-        tied = {village for _, village, _ in ties}
+        via_alliances = [
+            (t, v, t.end)
+            for t in g.out(person, *EXPERT_TIES, to="Alliance")
+            for v in g.villages_of_alliance(t.end)
+        ]
+        ties = [
+            t
+            for t in direct + via_projects + via_alliances
+            if province is None or province in g.regions(t[1])
+        ]
+        tied = {v for _, v, _ in ties}
         if len(tied) > 1 and (village is None or village in tied):
-            found.append((len(tied), person, ties))
+            out = [
+                {**g.ref(v), "tie": t.type, "role": t.role, "via": g.ref(via) if via else None}
+                for t, v, via in ties
+            ]
+            closest: dict[str, JSON] = {}
+            for tie in sorted(out, key=_tie_rank):
+                closest.setdefault(tie["id"], tie)
+            found.append((len(tied), person, [closest[k] for k in sorted(closest)]))
     found.sort(key=lambda f: (-f[0], f[1]))
     items: list[JSON] = []
-    for _, person, ties in found:
+    for _, person, ties_out in found:
         dispatches: list[JSON] = [
             {"role": d.role, "level": d.props.get("level"), "to": g.ref(d.end)}
             for d in g.out(person, "DISPATCHED_TO")
-        ]
-        ties_out: list[JSON] = [
-            {**g.ref(v), "tie": t.type, "role": t.role, "via": g.ref(via) if via else None}
-            for t, v, via in ties
         ]
         items.append(
             {
                 "person": g.ref(person),
                 "dispatches": sorted(dispatches, key=lambda d: (d["to"]["id"], d["role"])),
-                "villages": sorted(
-                    ties_out, key=lambda v: (v["id"], v["tie"], (v["via"] or {}).get("id", ""))
-                ),
+                "villages": ties_out,
+            }
+        )
+    return page(items, limit, offset)
+
+
+# -- dispatches -------------------------------------------------------------------------------
+
+
+def dispatches(
+    g: Graph, *, role: str | None = None, province: str | None = None, limit: int = 50, offset: int = 0
+) -> JSON:
+    """Every DISPATCHED_TO (of `role`, into `province`), by person or group id, then target id."""
+    items: list[JSON] = []
+    for e in sorted(
+        (e for e in g.edges.values() if e.type == "DISPATCHED_TO"), key=lambda e: (e.start, e.end)
+    ):
+        if (role is not None and e.role != role) or (
+            province is not None and province not in g.regions(e.end)
+        ):
+            continue
+        county = g.county_of(e.end)
+        items.append(
+            {
+                "person": g.ref(e.start),
+                "size": g.nodes[e.start].attributes.get("size"),
+                "role": e.role,
+                "level": e.props.get("level"),
+                "to": g.ref(e.end),
+                "county": g.ref(county) if county else None,
             }
         )
     return page(items, limit, offset)
@@ -408,11 +480,13 @@ def alliance_tree(g: Graph, alliance: str) -> JSON:
         if g.label(m.end) != "Branch"
     ]
     people = [
-        {**g.ref(h.start), "kind": None, "role": h.role} for h in g.into(alliance, "HOLDS_POST", frm="Person")
+        {**g.ref(h.start), "kind": None, "role": h.role, "status": h.props.get("status")}
+        for h in g.into(alliance, "HOLDS_POST")
     ]
     return {
         **g.ref(alliance),
         "kind": g.nodes[alliance].kind,
+        "villages": g.refs(g.villages_of_alliance(alliance)),
         "branches": branches,
         "members": sorted(members, key=lambda m: m["id"]),
         "projects": _project_nodes(g, (p.end for p in g.out(alliance, "HAS_PROJECT", "LEADS", to="Project"))),
@@ -423,62 +497,79 @@ def alliance_tree(g: Graph, alliance: str) -> JSON:
 # -- village-profile --------------------------------------------------------------------------
 
 
-def _quantity(g: Graph, quantity: str) -> JSON:
+def _quantity(g: Graph, quantity: str, of: str) -> JSON:
     a = g.nodes[quantity].attributes
     return {
         "id": quantity,
+        "of": g.ref(of),
         "measure": a["measure"],
         "value": a.get("value"),
         "min": a.get("min"),
         "max": a.get("max"),
         "unit": a["unit"],
         "year": a.get("year"),
+        "year_stated": a.get("year_stated"),
         "qualifier": a["qualifier"],
     }
 
 
+def quantity_order(q: JSON) -> tuple[str, int, str]:
+    """A figure over time: by measure, then year, then id."""
+    return (q["measure"], q["year"] or 0, q["id"])
+
+
 def village_profile(g: Graph, village: str) -> JSON:
     node = g.nodes[village]
+    alliances = sorted(g.alliances_of_village(village))
     branches = [b.start for b in g.into(village, "BASED_IN", frm="Branch")]
     branch_projects = [p.end for b in branches for p in g.out(b, "LEADS", to="Project")]
     own_projects = [p.end for p in g.out(village, "HAS_PROJECT", to="Project")]
+    # Who serves the village: involved in, leading or founding its projects; located in,
+    # supporting or having it as a member; members of its alliances.
     enterprises = [
         *(i.end for p in own_projects for i in g.out(p, "INVOLVES", to="Enterprise")),
-        *(e.start for e in g.into(village, "LOCATED_IN", frm="Enterprise")),
+        *(i.start for p in own_projects for i in g.into(p, "LEADS", "FOUNDED", frm="Enterprise")),
+        *(e.start for e in g.into(village, "LOCATED_IN", "SUPPORTS", "HAS_MEMBER", frm="Enterprise")),
         *(i.end for p in branch_projects for i in g.out(p, "INVOLVES", to="Enterprise")),
+        *(m.end for a in alliances for m in g.out(a, "HAS_MEMBER", to="Enterprise")),
     ]
     ties: dict[tuple[str, str, str | None], JSON] = {}
     direct = [
         {**g.ref(t.start), "tie": t.type, "role": t.role, "level": t.props.get("level"), "via": None}
-        for t in g.into(village, frm="Person")
+        for t in g.into(village)
+        if g.label(t.start) in ("Person", "Group")
     ]
     posts = [
         {**g.ref(t.start), "tie": t.type, "role": t.role, "level": None, "via": g.ref(b)}
         for b in branches
-        for t in g.into(b, "HOLDS_POST", frm="Person")
+        for t in g.into(b, "HOLDS_POST")
     ]
-    alliance_posts = [
-        {**g.ref(t.start), "tie": t.type, "role": t.role, "level": None, "via": g.ref(a)}
-        for a in sorted(g.alliances_of_village(village))
-        for t in g.into(a, "HOLDS_POST", frm="Person")
+    alliance_ties = [
+        {**g.ref(t.start), "tie": t.type, "role": t.role, "level": t.props.get("level"), "via": g.ref(a)}
+        for a in alliances
+        for t in g.into(a, "HOLDS_POST", *EXPERT_TIES)
+        if g.label(t.start) in ("Person", "Group")
     ]
-    for tie in [*direct, *posts, *alliance_posts]:
+    for tie in [*direct, *posts, *alliance_ties]:
         ties[(tie["id"], tie["tie"], tie["role"])] = tie
+    quantities = {
+        q.end: _quantity(g, q.end, subject)
+        for subject in [village, *alliances]
+        for q in g.out(subject, "HAS_QUANTITY")
+    }
     regions = sorted(g.regions(village), key=lambda r: (_REGION_ORDER.get(g.label(r), 9), r))
     return {
         **node.ref(),
         "properties": node.properties(),
         "regions": [g.ref(r) for r in regions],
-        "alliances": g.refs(g.alliances_of_village(village)),
+        "alliances": g.refs(alliances),
         "branches": g.refs(branches),
         "projects": g.refs([*own_projects, *branch_projects]),
         "enterprises": g.refs(enterprises),
         "people": sorted(ties.values(), key=lambda t: (t["id"], t["tie"], t["role"] or "")),
         "industries": g.refs(i.end for i in g.out(village, "IN_INDUSTRY", to="Industry")),
         "practices": g.refs(x.end for x in g.out(village, "USES_PRACTICE", to="Practice")),
-        "quantities": [
-            _quantity(g, q.end) for q in sorted(g.out(village, "HAS_QUANTITY"), key=lambda q: q.end)
-        ],
+        "quantities": sorted(quantities.values(), key=quantity_order),
         "sources": [
             {
                 **g.ref(sid),
@@ -498,15 +589,18 @@ def village_profile(g: Graph, village: str) -> JSON:
 def enterprise_reach(
     g: Graph, *, id: str | None = None, kind: str | None = None, limit: int = 50, offset: int = 0
 ) -> JSON:
-    """Each enterprise (by id) with the projects involving it; the villages holding those projects
-    or whose branch leads them, where it is located, and those of branches in its alliances; the
+    """Each enterprise (by id) with the projects involving it or it leads or founded; the villages
+    holding those projects or whose branch leads them, where it is located, that it supports or has
+    as members, and those of its alliances (members, or their branches' villages); the
     alliances holding or leading those projects, those of all those villages, those it is a
     member of, whose branch is based in it, or which it supports."""
     items: list[JSON] = []
     for e in g.ids("Enterprise"):
         if (id is not None and e != id) or (kind is not None and g.nodes[e].kind != kind):
             continue
-        projects = [i.start for i in g.into(e, "INVOLVES", frm="Project")]
+        projects = [i.start for i in g.into(e, "INVOLVES", frm="Project")] + [
+            i.end for i in g.out(e, "LEADS", "FOUNDED", to="Project")
+        ]
         holders = [h.start for p in projects for h in g.into(p, "HAS_PROJECT", frm="Village")]
         villages = [
             *holders,
@@ -516,13 +610,8 @@ def enterprise_reach(
                 for lead in g.into(p, "LEADS", frm="Branch")
                 for v in g.out(lead.start, "BASED_IN", to="Village")
             ),
-            *(v.end for v in g.out(e, "LOCATED_IN", to="Village")),
-            *(
-                v.end
-                for a in g.into(e, "HAS_MEMBER", frm="Alliance")
-                for b in g.out(a.start, "HAS_MEMBER", to="Branch")
-                for v in g.out(b.end, "BASED_IN", to="Village")
-            ),
+            *(v.end for v in g.out(e, "LOCATED_IN", "SUPPORTS", "HAS_MEMBER", to="Village")),
+            *(v for a in g.into(e, "HAS_MEMBER", frm="Alliance") for v in g.villages_of_alliance(a.start)),
         ]
         alliances: list[str] = [
             *(a.start for p in projects for a in g.into(p, "HAS_PROJECT", "LEADS", frm="Alliance")),
@@ -550,8 +639,8 @@ def enterprise_reach(
 
 
 def person_village_ties(g: Graph, person: str) -> list[JSON]:
-    """Direct ties to villages, and posts in a branch or alliance, tying the person to the
-    villages that branch is based in or that alliance covers (as members or via member branches)."""
+    """Direct ties to villages; posts in a branch (the villages it is based in); posts in,
+    dispatches to, support or advice of an alliance (the villages it covers, by the one rule)."""
     ties = [
         {**g.ref(t.end), "tie": t.type, "role": t.role, "level": t.props.get("level"), "via": None}
         for t in g.out(person, to="Village")
@@ -561,15 +650,16 @@ def person_village_ties(g: Graph, person: str) -> list[JSON]:
             ties.append(
                 {**g.ref(v.end), "tie": post.type, "role": post.role, "level": None, "via": g.ref(post.end)}
             )
-    for post in g.out(person, "HOLDS_POST", to="Alliance"):
-        covered = [m.end for m in g.out(post.end, "HAS_MEMBER", to="Village")] + [
-            v.end
-            for b in g.out(post.end, "HAS_MEMBER", to="Branch")
-            for v in g.out(b.end, "BASED_IN", to="Village")
-        ]
-        for v_id in covered:
+    for t in g.out(person, "HOLDS_POST", *EXPERT_TIES, to="Alliance"):
+        for v_id in g.villages_of_alliance(t.end):
             ties.append(
-                {**g.ref(v_id), "tie": post.type, "role": post.role, "level": None, "via": g.ref(post.end)}
+                {
+                    **g.ref(v_id),
+                    "tie": t.type,
+                    "role": t.role,
+                    "level": t.props.get("level"),
+                    "via": g.ref(t.end),
+                }
             )
     unique = {(t["id"], t["tie"], t["role"], (t["via"] or {}).get("id")): t for t in ties}
     return sorted(unique.values(), key=lambda t: (t["id"], t["tie"], (t["via"] or {}).get("id", "")))
@@ -577,7 +667,7 @@ def person_village_ties(g: Graph, person: str) -> list[JSON]:
 
 def multi_village_people(g: Graph, *, min_villages: int = 2, limit: int = 50, offset: int = 0) -> JSON:
     found: list[tuple[int, str, list[JSON]]] = []
-    for person in g.ids("Person"):
+    for person in g.people():
         ties = person_village_ties(g, person)
         n = len({t["id"] for t in ties})
         if n >= min_villages:
@@ -636,23 +726,70 @@ def industry_clusters(
 
 
 def practices(
-    g: Graph, *, id: str | None = None, kind: str | None = None, limit: int = 50, offset: int = 0
+    g: Graph,
+    *,
+    id: str | None = None,
+    kind: str | None = None,
+    concepts: bool = False,
+    limit: int = 50,
+    offset: int = 0,
 ) -> JSON:
+    """Each practice (only the unscoped concepts with `concepts`) with its users, founders,
+    concepts, instances, umbrella and parts; the counties and alliances among those who use or
+    found it or one of its instances."""
     items: list[JSON] = []
     for x in g.ids("Practice"):
         node = g.nodes[x]
         if (id is not None and x != id) or (kind is not None and node.kind != kind):
             continue
+        if concepts and "." in x.split(":", 1)[1]:
+            continue
+        instances = [i.start for i in g.into(x, "INSTANCE_OF", frm="Practice")]
+        adopters = [u.start for p in [x, *instances] for u in g.into(p, "USES_PRACTICE", "FOUNDED")]
         items.append(
             {
                 "practice": {**node.ref(), "kind": node.kind},
                 "description": node.attributes.get("description"),
                 "users": g.refs(u.start for u in g.into(x, "USES_PRACTICE")),
                 "founders": g.refs(f.start for f in g.into(x, "FOUNDED")),
+                "concepts": g.refs(c.end for c in g.out(x, "INSTANCE_OF")),
+                "instances": g.refs(instances),
+                "part_of": g.refs(w.end for w in g.out(x, "PART_OF", to="Practice")),
+                "parts": g.refs(w.start for w in g.into(x, "PART_OF", frm="Practice")),
+                "counties": g.refs(c for u in adopters if (c := g.county_of(u))),
+                "alliances": g.refs(u for u in adopters if g.label(u) == "Alliance"),
                 "sources": node.sources,
             }
         )
     return page(items, limit, offset)
+
+
+# -- figures ----------------------------------------------------------------------------------
+
+
+def figures(
+    g: Graph,
+    *,
+    measure: str | None = None,
+    of: str | None = None,
+    year_from: int | None = None,
+    year_to: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> JSON:
+    """Every quantity (filtered), by year and id, with what it measures and its county."""
+    items: list[JSON] = []
+    for e in g.edges.values():
+        if e.type != "HAS_QUANTITY":
+            continue
+        q = _quantity(g, e.end, e.start)
+        if (measure is not None and measure not in q["measure"]) or (of is not None and e.start != of):
+            continue
+        if (year_from is not None and q["year"] < year_from) or (year_to is not None and q["year"] > year_to):
+            continue
+        county = g.county_of(e.start)
+        items.append({**q, "county": g.ref(county) if county else None, "sources": g.nodes[e.end].sources})
+    return page(sorted(items, key=lambda q: (q["year"], q["id"])), limit, offset)
 
 
 # -- overview ---------------------------------------------------------------------------------

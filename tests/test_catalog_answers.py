@@ -21,6 +21,7 @@ G = x.curated()
 ENTRIES = {
     "shared-experts", "alliance-tree", "village-profile", "neighborhood", "path", "enterprise-reach",
     "multi-village-people", "industry-clusters", "practices", "overview", "search", "entity",
+    "dispatches", "figures",
     "region", "region-coverage",  # answered over the official divisions: tests/test_regions.py
 }  # fmt: skip
 
@@ -96,7 +97,11 @@ def test_shared_experts_expectations_are_not_vacuous() -> None:
     assert everyone["total"] >= 2
     assert 0 < x.shared_experts(G, role="第一书记")["total"] < everyone["total"]
     assert x.shared_experts(G, village=QINXI)["total"] == 0, "陈建福 ties 芹溪村 alone"
-    assert x.shared_experts(G, province="province:zhejiang")["total"] == 0
+    # issue 18: 天台's talent team is dispatched to 寒山片区's alliance, so serves its villages
+    (team,) = x.shared_experts(G, province="province:zhejiang")["items"]
+    assert team["person"]["label"] == "Group" and {v["via"]["id"] for v in team["villages"]} == {
+        HANSHAN_ALLIANCE
+    }
 
 
 # -- alliance-tree ----------------------------------------------------------------------------
@@ -380,6 +385,9 @@ PRACTICE_FILTERS: list[dict[str, Any]] = [
     {"kind": "mechanism", "limit": 5, "offset": 5},
     {"id": "practice:joint-village-party-building"},
     {"id": PRACTICES[-1], "kind": "nonsense"},
+    {"concepts": True},
+    {"concepts": True, "kind": "mechanism"},
+    {"concepts": True, "limit": 2, "offset": 3},
 ]
 
 
@@ -391,6 +399,50 @@ def test_practices(client: httpx.Client, params: dict[str, Any]) -> None:
 @pytest.mark.parametrize("practice", PRACTICES)
 def test_each_practice(client: httpx.Client, practice: str) -> None:
     assert query(client, "practices", {"id": practice}) == x.practices(G, id=practice)
+
+
+def test_practice_concepts_are_not_vacuous() -> None:
+    concepts = x.practices(G, concepts=True)["items"]
+    assert concepts and all("." not in c["practice"]["id"].split(":", 1)[1] for c in concepts)
+    assert sum(1 for c in concepts if c["instances"]) >= 4
+    assert any(len(c["counties"]) >= 3 for c in concepts)
+    assert any(p["parts"] for p in x.practices(G, limit=500)["items"])
+
+
+# -- dispatches -------------------------------------------------------------------------------
+
+DISPATCH_FILTERS: list[dict[str, Any]] = [
+    {},
+    *({"role": role} for role in DISPATCH_ROLES),
+    *({"province": p} for p in PROVINCES),
+    {"role": "第一书记", "province": "province:hunan"},
+    {"limit": 2, "offset": 3},
+]
+
+
+@pytest.mark.parametrize("params", DISPATCH_FILTERS, ids=str)
+def test_dispatches(client: httpx.Client, params: dict[str, Any]) -> None:
+    assert query(client, "dispatches", params) == x.dispatches(G, **params)
+
+
+# -- figures ----------------------------------------------------------------------------------
+
+FIGURE_FILTERS: list[dict[str, Any]] = [
+    {},
+    {"limit": 500},
+    {"measure": "集体经济"},
+    {"measure": "收入", "year_from": 2020},
+    {"year_to": 2019},
+    {"year_from": 2021, "year_to": 2021},
+    {"of": "alliance:zhejiang.tiantai.longxi.hanshan"},
+    {"of": ZHOUNING, "measure": "村"},
+    {"limit": 5, "offset": 10},
+]
+
+
+@pytest.mark.parametrize("params", FIGURE_FILTERS, ids=str)
+def test_figures(client: httpx.Client, params: dict[str, Any]) -> None:
+    assert query(client, "figures", params) == x.figures(G, **params)
 
 
 # -- overview ---------------------------------------------------------------------------------

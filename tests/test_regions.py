@@ -262,6 +262,9 @@ def test_resolution_matches_the_table(settings: Settings) -> None:
     for u in resolution.unresolved:
         assert u.scope == Division("141182108", "峪道河镇")
         assert u.candidates and all(c.code.startswith("141182108") for c in u.candidates)
+        # issue 18: the villages lie in the 万宝山 scenic area and form its alliance; the list's
+        # 万宝山村委会 is offered first, and never matched
+        assert u.candidates[0] == Division("141182108216", "万宝山村委会")
 
 
 def test_check_reports_the_unresolved_with_candidates(settings: Settings) -> None:
@@ -389,7 +392,7 @@ def test_region_by_code(client: httpx.Client) -> None:
         "township:fujian.zhouning.lidun",
         "township:fujian.zhouning.makeng",
         "township:shanxi.fenyang.yudaohe",
-        "township:cn.520621102",
+        "township:guizhou.jiangkou.taiping",  # 太平镇, now curated (issue 18),
         "township:zhejiang.tiantai.longxi",
         "city:fujian.ningde",
         "village:fujian.zhouning.lidun.qinxi",
