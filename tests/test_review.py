@@ -119,6 +119,10 @@ def test_draft_review_save_check_load_search(
     assert _item(page, low_key).locator("[data-action=accept]").get_attribute("aria-pressed") == "true"
     # mend a place: 红旗村 had two candidates; the reviewer picks one
     _item(page, hongqi["id"]).locator("select.rv-candidates").select_option(HONGQI_PICK)
+    # and keep what the article says of it (the list's township is not named, so the village
+    # hangs from nothing the file declares: this relation ties it)
+    tie = next(r for r in draft["relations"] if hongqi["id"] in (r["from"], r["to"]))
+    _item(page, f"{tie['type']} {tie['from']} -> {tie['to']}").locator("[data-action=accept]").click()
     # reject a proposal: the village the official list lacks
     _item(page, GUXI).locator("[data-action=reject]").click()
     # the proposal's sentence is highlighted in the article

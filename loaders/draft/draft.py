@@ -129,7 +129,7 @@ def place_id(code: str, names: dict[str, str]) -> str:
     parts = [code[:2]] + [code[:n] for n in (6, 9, 12) if len(code) >= n]
     if len(code) == 4:
         parts = [code[:2], code]
-    slugs = [slug(names.get(c, c)) for c in parts]
+    slugs = [slug(names.get(c, c), village=len(c) == 12) for c in parts]
     label = Division(code, "").label
     return f"{model.LABEL_PREFIXES[label]}:{'.'.join(slugs)}"
 
@@ -258,7 +258,7 @@ def _assign_ids(entities: list[EntityProposal], home: EntityProposal | None) -> 
             scope_code = str(e.attrs.get("scope", "-"))
             parent = next((p for p in places if p.code and short_code(p.code) == scope_code), None)
             scope = parent.id.split(":", 1)[1] if parent else scope
-            ident = f"{prefix}:{scope}.{slug(e.name)}"
+            ident = f"{prefix}:{scope}.{slug(e.name, village=e.label == 'Village')}"
         elif e.label == "Person":
             ident = f"{prefix}:{scope}.{_person_slug(e.name)}"
         else:

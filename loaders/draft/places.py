@@ -59,9 +59,10 @@ MAX_CANDIDATES = 5
 _ANCESTOR_WEIGHT = {1: 0.2, 2: 0.4, 3: 1.0, 4: 1.5, 5: 1.5}
 
 
-def slug(name: str) -> str:
-    """Toneless pinyin of a place name's core, run together (ü as v), as curated ids spell them."""
-    key = official_key(name)
+def slug(name: str, village: bool = False) -> str:
+    """Toneless pinyin of a place name's core, run together (ü as v), as curated ids spell them
+    (a village's core keeps what would be a county suffix elsewhere: 红旗村 is hongqi)."""
+    key = _village_key(name) if village else official_key(name)
     if key in _PROVINCE_SLUGS:
         return _PROVINCE_SLUGS[key]
     return "".join(p for p in lazy_pinyin(key, v_to_u=False) if p.isascii() and p.isalnum()).lower()

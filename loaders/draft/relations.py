@@ -77,7 +77,9 @@ class RelationFinder:
         for code, e in places.items():
             parent = None
             c: str | None = code
-            while c and parent is None:
+            # a village hangs from its own township only: under the county, where the list names
+            # its township, `ruralkg check` refuses it
+            while c and parent is None and (c == code or e.label != "Village"):
                 c = parent_code(c)
                 parent = places.get(c) if c else None
             if parent is not None:

@@ -60,18 +60,20 @@ def _rename(draft: dict[str, Any], old: str, new: str) -> None:
 
 
 def apply_review(draft: dict[str, Any], review: Review) -> dict[str, Any]:
-    """The draft with the person's edits applied (a copy); rejected records stay listed in
-    `review.rejected` for `case_file` to leave out."""
+    """The draft with the person's decisions applied, in the order that keeps the page's keys
+    meaning what the page meant: rejections and relation edits first (keys as drafted), then
+    entity edits, which may rename ids."""
     entities = {e["id"]: e for e in draft.get("entities", [])}
     relations = {relation_key(r): r for r in draft.get("relations", [])}
     quantities = {q["id"] for q in draft.get("quantities", [])}
-    unknown = [
-        k
-        for k in [*review.rejected, *review.edits]
-        if k not in entities and k not in relations and k not in quantities
-    ]
+    known = entities.keys() | relations.keys() | quantities
+    unknown = [k for k in [*review.rejected, *review.edits] if k not in known]
     if unknown:
         raise ReviewError(f"no such record in the draft: {', '.join(unknown[:5])}")
+    dropped = set(review.rejected)
+    draft["entities"] = [e for e in draft.get("entities", []) if e["id"] not in dropped]
+    draft["relations"] = [r for r in draft.get("relations", []) if relation_key(r) not in dropped]
+    draft["quantities"] = [q for q in draft.get("quantities", []) if q["id"] not in dropped]
     for key, edit in review.edits.items():
         if key in relations:
             r = relations[key]
@@ -81,6 +83,8 @@ def apply_review(draft: dict[str, Any], review: Review) -> dict[str, Any]:
                 if k == "type" and v not in model.RELATIONSHIPS:
                     raise ReviewError(f"{key}: unknown relationship type {v!r}")
                 r[k] = v or None
+    for key, edit in review.edits.items():
+        if key in relations:
             continue
         if key not in entities:
             raise ReviewError(f"{key}: only entities and relations are edited")
@@ -125,8 +129,12 @@ def _choose(e: dict[str, Any], code: str, draft: dict[str, Any]) -> None:
     e["id"] = new_id
     parent = parent_code(division.code)
     declared = {short_code(x["code"]): x["id"] for x in draft["entities"] if x.get("code")}
-    while parent and parent not in declared:
+    # a village hangs from its own township or from nothing (the check refuses it under the
+    # county when the list names its township); other places from the nearest declared one
+    while parent and parent not in declared and division.label != "Village":
         parent = parent_code(parent)
+    if parent not in declared:
+        parent = None
     if parent:
         key = ("LOCATED_IN", new_id, declared[parent])
         if not any((r["type"], r["from"], r["to"]) == key for r in draft["relations"]):
@@ -147,8 +155,7 @@ def save_review(draft: dict[str, Any], review: Review, out: Path, cases_dir: Pat
 
     Raises ReviewError for an edit the draft cannot take and CaseValidationError (nothing
     written) when the result would not pass `ruralkg check`."""
-    mended = apply_review(draft, review)
-    case = case_file(mended, review.rejected)
+    case = case_file(apply_review(draft, review))
     text = dump(case)
     with tempfile.TemporaryDirectory() as tmp:
         trial = Path(tmp) / out.name
