@@ -20,6 +20,7 @@ from pypinyin import lazy_pinyin
 
 from graph import model
 from graph.divisions import full_code, short_code
+from graph.text import to_simplified
 from graph.vocabulary import SHARED_ENTITIES
 from loaders.draft.entities import find_entities
 from loaders.draft.figures import find_figures
@@ -35,6 +36,8 @@ DRAFT_STATUS = "draft"
 _PLACE_LABELS = ("Province", "City", "County", "Township", "Village")
 _PUBLISHER = re.compile(r"来源[::]\s*([^\s|<>]{2,20})")
 _AUTHOR = re.compile(r"作者[::]\s*([^\s|<>]{2,10})")
+_URL = re.compile(r"(?:原文链接|原文地址|原文网址)[::]\s*(https?://[^\s<>\"]{4,300})")
+_NO_AUTHOR = ("佚名", "未知", "匿名")
 _DATE = re.compile(r"((?:19|20)\d\d)[-年./](\d{1,2})[-月./](\d{1,2})")
 
 
@@ -288,7 +291,7 @@ def _source(article: Article, file: str, info: SourceInfo, home: EntityProposal 
         except ValueError:
             date = None
     publisher = info.publisher or ((m[1] if (m := _PUBLISHER.search(text)) else None) or "未注明")
-    author = m[1] if (m := _AUTHOR.search(text)) else None
+    author = m[1] if (m := _AUTHOR.search(text)) and m[1] not in _NO_AUTHOR else None
     place = home.id.rsplit(".", 1)[-1] if home else "article"
     return {
         "id": f"source:{date.isoformat() if date else 'undated'}.{place}",
@@ -298,7 +301,7 @@ def _source(article: Article, file: str, info: SourceInfo, home: EntityProposal 
         "publisher": publisher,
         "date": date.isoformat() if date else None,
         "author": author,
-        "url": info.url,
+        "url": info.url or (m[1] if (m := _URL.search(text)) else None),
         "script": "traditional" if _is_traditional(article) else "simplified",
     }
 
@@ -307,18 +310,32 @@ def _title(article: Article) -> str | None:
     """The headline: the line of words just above the first line giving the date or the
     source (来源), skipping page furniture (links, markup, site names with | or _)."""
     lines = article.text.split("\n")
-    for i, line in enumerate(lines):
-        if _DATE.search(line) or "来源" in line:
+    # the headline and its dateline come before the body's first paragraph
+    body = next((i for i, line in enumerate(lines) if len(line.strip()) > 100), len(lines))
+    for i, line in enumerate(lines[:body]):
+        # a dateline is short (时间 作者 来源); a date inside a paragraph is no dateline
+        if (_DATE.search(line) or "来源" in line) and len(line.strip()) <= 100 and "http" not in line:
             for above in reversed(lines[max(0, i - 3) : i]):
                 text = above.strip()
-                if len(re.findall(r"[\u4e00-\u9fff]", text)) >= 6 and not re.search(r"[<>|_]", text):
+                if _headline(text):
                     return text
-    return next((s.text for s in article.prose if len(s.text) >= 8), None)
+    return next((line.strip() for line in lines[:body] if _headline(line.strip())), None)
+
+
+def _headline(text: str) -> bool:
+    """A line that can be a headline: words, short, no sentence end, no page furniture."""
+    return (
+        len(re.findall(r"[\u4e00-\u9fff]", text)) >= 6
+        and len(text) <= 60
+        and not re.search(r"[<>|_。]", text)
+    )
 
 
 def _is_traditional(article: Article) -> bool:
-    raw = getattr(article, "raw", "")
-    return bool(raw) and sum(a != b for a, b in zip(raw, article.text, strict=False)) > len(raw) // 50
+    """Whether the page was in traditional script: more than one character in fifty changes
+    when simplified."""
+    raw = article.raw
+    return sum(a != b for a, b in zip(raw, to_simplified(raw), strict=False)) > len(raw) // 50
 
 
 def draft_article(path: Path, info: SourceInfo | None = None, segmenter: Segmenter | None = None) -> Draft:

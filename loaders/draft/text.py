@@ -57,6 +57,7 @@ class Article:
     """
 
     def __init__(self, raw: str) -> None:
+        self.raw = raw
         self.text = unicodedata.normalize("NFKC", normalized_article(raw))
 
     @classmethod
