@@ -176,3 +176,11 @@ def test_drafts_of_the_five_articles_meet_the_issue_targets(segmenter: Segmenter
             total.total += score.total
     shares = {name: s.share for name, s in totals.items()}
     assert all(share is not None and share >= TARGETS[name] for name, share in shares.items()), shares
+
+
+@pytest.mark.skipif(not SOURCES.is_dir(), reason=f"the source articles are not here ({SOURCES} is absent)")
+def test_cli_compare_prints_the_scores(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["draft", "--compare", str(REPO / "data" / "cases" / "2022-zhouning.yaml")]) == 0
+    out = capsys.readouterr().out
+    assert "2022-zhouning.yaml" in out and "all articles" in out and "precision" in out
+    assert "places           13/13" in out
