@@ -15,11 +15,11 @@ from pathlib import Path
 
 from graph.settings import get_settings
 from loaders.casefile import CaseValidationError, parse_case_file
-from loaders.draft.compare import compare, format_comparison
-from loaders.draft.draft import SourceInfo, draft_article, draft_mapping, known_places
-from loaders.draft.write import DRAFT_SUFFIX, read_draft, write_draft
 from loaders.load import curated_cases
 from loaders.regions import resolve_cases
+
+# loaders.draft (jieba, the vocabularies) is imported by the draft command only, so every
+# other command starts as fast as before.
 
 
 def _date(text: str) -> dt.date:
@@ -30,6 +30,9 @@ def _date(text: str) -> dt.date:
 
 
 def cmd_draft(args: argparse.Namespace) -> int:
+    from loaders.draft.draft import SourceInfo, draft_article, draft_mapping, known_places
+    from loaders.draft.write import DRAFT_SUFFIX, write_draft
+
     settings = get_settings()
     if args.compare is not None:
         return _compare(args)
@@ -61,6 +64,10 @@ def cmd_draft(args: argparse.Namespace) -> int:
 
 def _compare(args: argparse.Namespace) -> int:
     """Draft the curated file's own article (or read --draft) and score the draft against it."""
+    from loaders.draft.compare import compare, format_comparison
+    from loaders.draft.draft import draft_article, draft_mapping, known_places
+    from loaders.draft.write import read_draft
+
     settings = get_settings()
     try:
         all_cases = curated_cases(settings)
@@ -82,7 +89,7 @@ def _compare(args: argparse.Namespace) -> int:
             mapping = read_draft(args.draft)
         else:
             started = time.perf_counter()
-            mapping = draft_mapping(draft_article(article))
+            mapping = draft_mapping(draft_article(article), known_places(settings.cases_dir))
             print(f"drafted {article.name} in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         results.append(compare(mapping, case, resolution, article))
     print(format_comparison(results))

@@ -15,9 +15,6 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import jieba
-import jieba.posseg
-
 
 @dataclass(frozen=True, slots=True)
 class Token:
@@ -31,6 +28,11 @@ class Segmenter:
     (the divisions the article names) never leak into another draft."""
 
     def __init__(self) -> None:
+        # imported here, not at the top: the API and every other command import this package
+        # (the review's routes) without paying for jieba until a draft is made
+        import jieba
+        import jieba.posseg
+
         jieba.setLogLevel(logging.WARNING)
         self._tokenizer = jieba.Tokenizer()
         self._tokenizer.initialize()
