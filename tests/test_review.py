@@ -1,6 +1,7 @@
 """Reviewing a draft in a real browser (Debian's chromium, Playwright): draft an article, accept,
 mend a place, reject, save; the saved case file passes `ruralkg check`, loads, and search finds
-what was accepted. The screenshot of the page is docs/review.png (docs/drafting.md)."""
+what was accepted. The test's screenshot of the page (test-artifacts/screenshots/review.png) is
+the one docs/drafting.md shows (docs/review.png)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from tests.browser import CHROMIUM_ARGS, MISSING, chromium_path
 from tests.conftest import serve_api
 
 REPO = Path(__file__).resolve().parent.parent
+SHOTS = REPO / "test-artifacts" / "screenshots"  # docs/review.png is a copy of review.png
 ARTICLE = REPO / "tests" / "data" / "draft" / "anji-article.txt"
 KEY = "review-test-key"
 DAXI = "village:zhejiang.anji.tianhuangping.daxi"
@@ -128,7 +130,8 @@ def test_draft_review_save_check_load_search(
     # the proposal's sentence is highlighted in the article
     _item(page, DAXI).click()
     assert "大溪村" in (page.text_content(".rv-focus") or "")
-    page.screenshot(path=str(REPO / "docs" / "review.png"))
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "review.png"))
     page.click("#rv-save")
     page.wait_for_selector("body[data-saved], .rv-status.rv-bad", state="attached")
     assert page.get_attribute("body", "data-saved"), (
