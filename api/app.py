@@ -139,20 +139,30 @@ async def _validated(model: Any, data: Any) -> Any:
     return await asyncio.to_thread(model.model_validate, data)
 
 
-def _integer_fields(schema: dict[str, Any]) -> frozenset[str]:
-    """The parameters a JSON schema types as integers (alone or in an anyOf)."""
+def _integer_fields(schema: dict[str, Any], kind: str = "integer") -> frozenset[str]:
+    """The parameters a JSON schema types as `kind` (alone or in an anyOf)."""
     return frozenset(
         key
         for key, spec in schema.get("properties", {}).items()
-        if "integer" in {spec.get("type")} | {s.get("type") for s in spec.get("anyOf", [])}
+        if kind in {spec.get("type")} | {s.get("type") for s in spec.get("anyOf", [])}
     )
 
 
-def _json_integers(integers: frozenset[str], data: dict[str, Any]) -> dict[str, Any]:
-    """A JSON body's integers as its schema means them: 5 and 5.0 are integers, "5" and false
-    are not (pydantic's lax mode, right for query strings, would take both)."""
+def _json_integers(
+    integers: frozenset[str], data: dict[str, Any], booleans: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """A JSON body's integers and booleans as its schema means them: 5 and 5.0 are integers,
+    "5" and false are not; true is a boolean, 0 and "true" are not (pydantic's lax mode, right
+    for query strings, would take them all)."""
     out = dict(data)
     for key, value in data.items():
+        if key in booleans and value is not None and not isinstance(value, bool):
+            raise BadRequest(
+                400,
+                "Bad parameters",
+                f"{key}: must be true or false",
+                errors=[{"field": key, "message": "must be true or false"}],
+            )
         if key not in integers or value is None:
             continue
         if isinstance(value, bool | str):
@@ -175,6 +185,7 @@ def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
     body_required = bool(body_schema.get("required"))
     # Computed once per entry, not per request.
     integers = _integer_fields(body_schema)
+    booleans = _integer_fields(body_schema, "boolean")
 
     async def run_get(params: Any, graph: GraphDep) -> Any:
         return await answer_json(graph, entry, params)
@@ -197,7 +208,8 @@ def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
                 "(body): must be a JSON object of parameters",
                 errors=[{"field": "(body)", "message": "must be a JSON object of parameters"}],
             )
-        return await answer_json(graph, entry, await _validated(entry.params, _json_integers(integers, data)))
+        typed = _json_integers(integers, data, booleans)
+        return await answer_json(graph, entry, await _validated(entry.params, typed))
 
     # The parameter model is only known here, so the annotation is set, not written.
     run_get.__annotations__["params"] = Annotated[entry.params, Query()]

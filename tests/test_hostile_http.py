@@ -232,6 +232,15 @@ def test_json_body_integers_are_integers(client: httpx.Client, limit: object) ->
     assert body["errors"][0]["field"] == "limit"  # type: ignore[index]
 
 
+@pytest.mark.parametrize("flag", [0, 1, "true"])
+def test_json_body_booleans_are_booleans(client: httpx.Client, flag: object) -> None:
+    """0 and "true" are not booleans in a JSON body (a query string's "true" is)."""
+    body = problem_of(client.post("/queries/practices", json={"concepts": flag}), 400)
+    assert body["errors"][0]["field"] == "concepts"  # type: ignore[index]
+    assert client.post("/queries/practices", json={"concepts": True}).status_code == 200
+    assert client.get("/queries/practices", params={"concepts": "true"}).status_code == 200
+
+
 def test_json_body_integral_float_is_an_integer(client: httpx.Client) -> None:
     assert client.post("/queries/shared-experts", json={"limit": 5.0}).status_code == 200
     assert client.get("/queries/shared-experts", params={"limit": "5"}).status_code == 200
