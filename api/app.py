@@ -25,6 +25,7 @@ from api.divisions_load import BackgroundDivisions, divisions_status
 from api.graph import GraphHandle, answer_json, within
 from api.middleware import Guard, cors_kwargs
 from api.problems import BadRequest
+from api.views import review
 from api.views import routes as views
 from graph.connection import GraphUnavailable
 from graph.divisions import DIVISION_CODE
@@ -140,6 +141,7 @@ def create_app(settings: Settings | None = None, *, background_divisions: bool =
     docs.install(app)
     _routes(app)
     views.install(app)
+    review.install(app)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_kwargs(settings.cors_origins))
     deadline = max(settings.query_timeout, settings.cypher_timeout) + settings.connect_timeout

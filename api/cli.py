@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from api import bulk
+from api import bulk, drafting
 from graph.connection import GraphUnavailable, connect, session
 from graph.local_server import LocalServer, LocalServerError, describe, serving
 from graph.schema import apply_schema
@@ -482,6 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
     schema_sub.add_parser("apply", help="create them (idempotent)").set_defaults(handler=cmd_schema_apply)
 
     bulk.add_parsers(sub)
+    drafting.add_parsers(sub)
     return parser
 
 

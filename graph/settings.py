@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(Path(".ruralkg"), validation_alias="RURALKG_DATA_DIR")
+    drafts_dir: Path | None = Field(None, validation_alias="RURALKG_DRAFTS_DIR")
     local_bolt_port: int = Field(
         0, ge=0, le=65535, validation_alias="RURALKG_BOLT_PORT", description="0 picks a free port"
     )
@@ -173,6 +174,12 @@ class Settings(BaseSettings):
     @property
     def data_path(self) -> Path:
         return self.data_dir.expanduser().resolve()
+
+    @property
+    def drafts_path(self) -> Path:
+        """Where `ruralkg draft` writes and /review lists drafts: RURALKG_DRAFTS_DIR, else
+        drafts/ in the data folder (drafts are work in progress, not curated data)."""
+        return (self.drafts_dir or self.data_path / "drafts").expanduser().resolve()
 
 
 def redact_uri(uri: str) -> str:

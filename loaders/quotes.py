@@ -25,9 +25,14 @@ INSERTED_PINYIN = re.compile(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖ�
 _said_absent: set[Path] = set()
 
 
+def without_inserted_pinyin(raw: str) -> str:
+    """The captured text without the pinyin a converter inserted (聯(lián)盟 is 聯盟 again)."""
+    return INSERTED_PINYIN.sub("", raw)
+
+
 @lru_cache(maxsize=64)
 def _normalized(path: Path, mtime_ns: int) -> str:
-    return fold(INSERTED_PINYIN.sub("", path.read_text(encoding="utf-8")))
+    return fold(without_inserted_pinyin(path.read_text(encoding="utf-8")))
 
 
 def normalized_article(path: Path) -> str:

@@ -235,7 +235,7 @@ def parent_errors(cases: Sequence[CaseFile], resolution: Resolution) -> list[Cas
     return errors
 
 
-def _division_kind(d: Division) -> str | None:
+def division_kind(d: Division) -> str | None:
     """The `division` attribute graph.model uses for counties, townships and villages."""
     name = d.name
     if d.label == "Village":
@@ -262,7 +262,7 @@ def division_row(d: Division, ids: dict[str, str]) -> dict[str, Any]:
         "code": full_code(d.code),
         "name": d.name,
         "level": d.level,
-        "division": _division_kind(d),
+        "division": division_kind(d),
         "search": search_key([d.name, short, d.code]),
         "pinyin": pinyin(d.name),
         **name_keys(d.name),

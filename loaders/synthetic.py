@@ -43,7 +43,7 @@ from loaders.casefile import validate_cases
 from loaders.facts import RELATION_PROPS, EntityFact, RelationFact, SourceFacts, facts_of
 from loaders.gazetteer import Division, read_divisions, short_name
 from loaders.load import SourceFailed, SourceLoadError, sync_sources
-from loaders.regions import RegionWriter, _division_kind, division_rows, has_gazetteer
+from loaders.regions import RegionWriter, division_kind, division_rows, has_gazetteer
 from loaders.writer import SourceWriter
 
 EVIDENCE = "合成数据，仅供压力测试，非真实事实"
@@ -294,7 +294,7 @@ def generate(spec: SynthSpec, county: County) -> dict[str, Any]:
             f"{short_name(township.name)}片区党建联盟{n_alliances}",
             kind=rng.choice(("片区党建联盟", "联村党组织", "联村党总支", "党建联盟")),
         )
-        case.entity(township.id, "Township", township.name, division=_division_kind(township))
+        case.entity(township.id, "Township", township.name, division=division_kind(township))
         case.relate("LOCATED_IN", aid, township.id)
         case.relate("USES_PRACTICE", aid, case.shared(JOINT_PRACTICE))
         if rng.random() < 0.3:
