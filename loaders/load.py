@@ -8,6 +8,7 @@ from pathlib import Path
 from neo4j import Driver
 from neo4j.exceptions import DriverError, Neo4jError
 
+from graph.model import FIXTURE
 from graph.schema import apply_schema
 from graph.settings import Settings
 from loaders.casefile import CaseFile, discover, validate_cases
@@ -103,10 +104,14 @@ def _sync_group(writer: SourceWriter, group: Sequence[SourceFacts]) -> Iterator[
 
 
 def curated_cases(settings: Settings, paths: Sequence[Path] = ()) -> list[CaseFile]:
-    """The files asked for (default: every curated file), validated together with every curated
-    file so that shared entities are checked for agreement. Raises CaseValidationError."""
+    """The files asked for (default: every curated file but fixtures), validated together with
+    every curated file so that shared entities are checked for agreement. Raises
+    CaseValidationError. A fixture (made up for the tests) is loaded only when named: a
+    fixtures folder placed under the cases folder never reaches the served graph."""
     everything = discover([settings.cases_dir])
-    return validate_cases(discover(paths) if paths else everything, context=everything)
+    if paths:
+        return validate_cases(discover(paths), context=everything)
+    return [c for c in validate_cases(everything) if c.source.kind != FIXTURE]
 
 
 def collect_facts(

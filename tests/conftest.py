@@ -25,6 +25,7 @@ from graph.schema import apply_schema
 from graph.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
+FIXTURE_CASES = REPO / "tests" / "fixtures" / "cases"
 COMPOSE_FILE = REPO / "docker" / "docker-compose.yml"
 
 
@@ -102,6 +103,18 @@ def curated_graph(driver: Driver, graph_settings: Settings) -> Driver:
     settings = graph_settings.model_copy(update={"cases_dir": REPO / "data"})
     driver.execute_query("MATCH (n) DETACH DELETE n", database_=settings.neo4j_database)
     load(driver, settings, collect_facts(settings))
+    return driver
+
+
+@pytest.fixture(scope="module")
+def fixture_graph(driver: Driver, graph_settings: Settings) -> Driver:
+    """The curated data and then the fixture cases (tests/fixtures/cases/: made-up villages,
+    people and ties shaped so that a wrong catalog answer differs), for read-only tests."""
+    from loaders.load import collect_facts, load
+
+    settings = graph_settings.model_copy(update={"cases_dir": REPO / "data"})
+    driver.execute_query("MATCH (n) DETACH DELETE n", database_=settings.neo4j_database)
+    load(driver, settings, collect_facts(settings, [REPO / "data", FIXTURE_CASES]))
     return driver
 
 

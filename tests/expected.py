@@ -28,6 +28,8 @@ from queries.explore import SEARCH_CAP
 
 JSON = dict[str, Any]
 DATA = Path(__file__).resolve().parent.parent / "data"
+# Made-up cases shaped to catch catalog bugs (kind: fixture), loaded only by the tests that name them.
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cases"
 
 # docs/data-format.md: the curated relationship types, then the two the loader adds.
 DOMAIN_TYPES: tuple[str, ...] = (
@@ -287,15 +289,25 @@ class Graph:
         ]
 
 
-@lru_cache(maxsize=1)
-def curated() -> Graph:
-    """The graph that loading every file under data/ should produce."""
+def _graph(paths: Iterable[Path]) -> Graph:
     g = Graph()
-    for path in case_files():
+    for path in paths:
         g.add_file(path)
     dangling = [k for k in g.edges if k[1] not in g.nodes or k[2] not in g.nodes]
     assert not dangling, f"relationships to undeclared ids: {dangling}"
     return g
+
+
+@lru_cache(maxsize=1)
+def curated() -> Graph:
+    """The graph that loading every file under data/ should produce."""
+    return _graph(case_files())
+
+
+@lru_cache(maxsize=1)
+def with_fixtures() -> Graph:
+    """The graph that loading data/ and then the fixture cases should produce."""
+    return _graph([*case_files(), *case_files(FIXTURES)])
 
 
 def page(items: list[JSON], limit: int, offset: int) -> JSON:
@@ -743,9 +755,12 @@ def region_path(g: Graph, node_id: str) -> list[str]:
 
 
 def search(g: Graph, q: str, *, label: str | None = None, limit: int = 20, offset: int = 0) -> JSON:
-    """No key of a graph this small can match more than the cap, so the answer is exact."""
-    assert len(g.nodes) <= SEARCH_CAP, "the model ranks every match: no key may be broad"
-    return {**page(search_hits(g, q, label=label), limit, offset), "total_exact": True, "broad": False}
+    """Every key's matches are among the hits here (a name, pinyin or initials that starts with
+    the query is in the search key), so no more hits than the cap means no key is broad and
+    the answer is exact."""
+    hits = search_hits(g, q, label=label)
+    assert len(search_hits(g, q)) <= SEARCH_CAP, "the model ranks every match: no key may be broad"
+    return {**page(hits, limit, offset), "total_exact": True, "broad": False}
 
 
 # -- entity -----------------------------------------------------------------------------------
