@@ -33,6 +33,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--docker", action="store_true", help="run the graph tests against docker compose's Neo4j 5"
     )
+    parser.addoption(
+        "--graph-loaded",
+        action="store_true",
+        help="the graph already holds data/ and the fixture cases: the answer tests read it as it is "
+        "(make mutants loads it once for every mutant)",
+    )
 
 
 @pytest.fixture(scope="session")
@@ -107,11 +113,13 @@ def curated_graph(driver: Driver, graph_settings: Settings) -> Driver:
 
 
 @pytest.fixture(scope="module")
-def fixture_graph(driver: Driver, graph_settings: Settings) -> Driver:
+def fixture_graph(request: pytest.FixtureRequest, driver: Driver, graph_settings: Settings) -> Driver:
     """The curated data and then the fixture cases (tests/fixtures/cases/: made-up villages,
     people and ties shaped so that a wrong catalog answer differs), for read-only tests."""
     from loaders.load import collect_facts, load
 
+    if request.config.getoption("--graph-loaded"):
+        return driver
     settings = graph_settings.model_copy(update={"cases_dir": REPO / "data"})
     driver.execute_query("MATCH (n) DETACH DELETE n", database_=settings.neo4j_database)
     load(driver, settings, collect_facts(settings, [REPO / "data", FIXTURE_CASES]))
