@@ -19,11 +19,13 @@ with --out, to a file.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import io
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -35,7 +37,7 @@ from pathlib import Path
 
 from graph.connection import open_driver, resolve_target
 from graph.local_server import USERNAME, serving
-from graph.settings import REPO_ROOT, Settings
+from graph.settings import REPO_ROOT, Settings, get_settings
 from loaders.load import collect_facts, load
 
 FILES = ("queries/analysis.py", "queries/explore.py")
@@ -273,19 +275,61 @@ def _tests_for(m: Mutant) -> str:
     return SECTION_TESTS[m.section] if m.section else HEAD_TESTS[m.file]
 
 
+# Packages that import the catalog (or are it): imported afresh, from the copy, for each run.
+_FRESH = ("queries", "api", "tests", "ruralkg")
+# -o pythonpath=: pyproject's `pythonpath = ["."]` would put the repo's queries/ first.
+PYTEST_ARGS = [
+    "-x", "-q", "--no-header", "-p", "no:cacheprovider", "--import-mode=append", "-o", "pythonpath="
+]  # fmt: skip
+
+
+def _warm_up() -> None:
+    """Import once, before the runs fork, what every run needs and no mutant changes: the web
+    stack, the driver, pytest, and the search keys of every name (graph.text caches them)."""
+    import httpx  # noqa: F401
+    import pytest  # noqa: F401
+
+    import api.app  # noqa: F401  (fastapi, uvicorn's config, pydantic models)
+    import tests.expected
+
+    tests.expected.with_fixtures()
+    for name in [m for m in sys.modules if m.split(".")[0] in _FRESH]:
+        del sys.modules[name]
+
+
 def _run_tests(copy: Path, env: dict[str, str], selection: str) -> tuple[bool, float, str]:
-    """Run the selected answer tests with the copy first on the path: (passed, seconds, tail)."""
-    cmd = [
-        sys.executable, "-m", "pytest", str(TESTS), "-x", "-q", "--no-header", "-p", "no:cacheprovider",
-        "--import-mode=append", "-o", "pythonpath=", "--graph-loaded", "-k", selection,
-    ]  # fmt: skip
+    """Run the selected answer tests with the copy first on the path, in a child forked from
+    this warmed-up process (a fresh interpreter spent most of a run importing): (passed,
+    seconds, the report's last line)."""
     started = time.perf_counter()
-    try:
-        done = subprocess.run(cmd, cwd=copy, env=env, capture_output=True, text=True, timeout=RUN_TIMEOUT)
-    except subprocess.TimeoutExpired:
-        return False, time.perf_counter() - started, "timed out"
-    lines = [ln for ln in done.stdout.splitlines() if ln.strip()]
-    return done.returncode == 0, time.perf_counter() - started, lines[-1] if lines else done.stderr[-200:]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: the copy's queries, the repo's tests, then pytest in-process
+        os.close(read)
+        code = 3
+        try:
+            os.environ.update(env)
+            get_settings.cache_clear()
+            os.chdir(copy)
+            sys.path.insert(0, str(copy))
+            signal.alarm(RUN_TIMEOUT)  # a runaway query counts as a kill
+            out = io.StringIO()
+            import pytest
+
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+                code = int(pytest.main([str(TESTS), *PYTEST_ARGS, "--graph-loaded", "-k", selection]))
+            lines = [ln for ln in out.getvalue().splitlines() if ln.strip()]
+            os.write(write, (lines[-1] if lines else "").encode())
+        finally:
+            os._exit(code)
+    os.close(write)
+    with os.fdopen(read, encoding="utf-8", errors="replace") as pipe:
+        tail = pipe.read()
+    _, status = os.waitpid(pid, 0)
+    passed = os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
+    if os.WIFSIGNALED(status):
+        tail = f"ended by signal {os.WTERMSIG(status)} (timed out)"
+    return passed, time.perf_counter() - started, tail
 
 
 def _check_copy_is_used(copy: Path, env: dict[str, str]) -> None:
@@ -331,6 +375,7 @@ def main(argv: list[str] | None = None) -> int:
                 "NEO4J_USERNAME": USERNAME,
                 "NEO4J_PASSWORD": state.password,
             }
+            _warm_up()
             copy = Path(tmp) / "copy"
             shutil.copytree(REPO_ROOT / "queries", copy / "queries")
             _check_copy_is_used(copy, env)
