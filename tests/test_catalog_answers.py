@@ -538,6 +538,48 @@ def test_search_hit_set_is_every_node_whose_key_contains_the_query() -> None:
     assert {h["id"] for h in x.search_hits(G, "qx")} >= {QINXI}
 
 
+# Search keys by hand: the hits written out from the names and aliases in the fixture file
+# (simplified and traditional input, pinyin, initials), not computed with graph.text.
+FENGQIAO_BRANCH = "branch:xishi.bochuan.hongxi.fengqiao.party-branch"
+FENGQIAO_LOTUS = "project:xishi.bochuan.hongxi.fengqiao.lotus-pond"
+FENGQIAO_TEA = "project:xishi.bochuan.hongxi.fengqiao.tea-garden"
+FRUIT_COMPANY = "enterprise:dongshi.songling.qingmu.taoyuan-fruit-company"
+FRUIT_COOPERATIVE = "enterprise:dongshi.songling.qingmu.taoyuan-fruit-cooperative"
+# the fixture articles' titles hold 东试省 ... 西试省 and 桃园村 inside: partial matches, last
+FIXTURE_ARTICLE = "source:2024-01-01.songling-bochuan-fixture"
+FOLLOWUP_ARTICLE = "source:2024-02-01.songling-followup-fixture"
+SEARCH_BY_HAND: list[tuple[dict[str, Any], list[tuple[str, str]]]] = [
+    # traditional input, folded: the name itself, then two names that start with it (shorter first)
+    ({"q": "楓橋村"}, [(FENGQIAO, "name"), (FENGQIAO_BRANCH, "prefix"), (FENGQIAO_LOTUS, "prefix")]),
+    # pinyin: the alias 枫桥 read exactly; three names whose reading starts with it
+    ({"q": "fengqiao"}, [(FENGQIAO, "exact"), (FENGQIAO_TEA, "prefix"), (FENGQIAO_BRANCH, "prefix"),
+                         (FENGQIAO_LOTUS, "prefix")]),
+    # initials: f q c of 枫桥村 exactly; 枫桥茶园 (fqcy) starts with them too
+    ({"q": "fqc"}, [(FENGQIAO, "exact"), (FENGQIAO_TEA, "prefix"), (FENGQIAO_BRANCH, "prefix"),
+                    (FENGQIAO_LOTUS, "prefix")]),
+    ({"q": "柳灣"}, [("village:xishi.bochuan.hongxi.liuwan", "prefix"),
+                    ("branch:xishi.bochuan.hongxi.liuwan.party-branch", "prefix")]),
+    # 桃源: the start of the cooperative's name ranks before the start of the village's alias
+    ({"q": "桃源"}, [(FRUIT_COOPERATIVE, "prefix"), (TAOYUAN, "prefix")]),
+    ({"q": "taoyuan"}, [(TAOYUAN, "exact"), (FRUIT_COMPANY, "prefix"), (FRUIT_COOPERATIVE, "prefix"),
+                        (FOLLOWUP_ARTICLE, "partial")]),
+    ({"q": "東試"}, [("province:dongshi", "exact"), (FIXTURE_ARTICLE, "partial")]),
+    ({"q": "张一"}, [(ZHANG_YI, "name")]),
+    ({"q": "ZhangYi", "label": "Person"}, [(ZHANG_YI, "exact")]),
+    ({"q": "xi shi sheng"}, [("province:xishi", "exact"), (FIXTURE_ARTICLE, "partial")]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("params", "hits"), SEARCH_BY_HAND, ids=str)
+def test_search_keys_by_hand(
+    client: httpx.Client, params: dict[str, Any], hits: list[tuple[str, str]]
+) -> None:
+    body = get(client, "/search", params)
+    assert [(h["id"], h["match"]) for h in body["items"]] == hits
+    assert body["total"] == len(hits) and body["total_exact"] and not body["broad"]
+    assert [(h["id"], h["match"]) for h in x.search(G, **params)["items"]] == hits, "the oracle agrees"
+
+
 # -- entity -----------------------------------------------------------------------------------
 
 
