@@ -17,8 +17,11 @@ import httpx
 import pytest
 from neo4j import Driver
 
+from graph.connection import session
 from graph.model import DispatchRole
+from graph.settings import Settings
 from graph.text import fold
+from queries import explore, run
 from tests import expected as x
 
 G = x.with_fixtures()
@@ -578,6 +581,43 @@ def test_search_keys_by_hand(
     assert [(h["id"], h["match"]) for h in body["items"]] == hits
     assert body["total"] == len(hits) and body["total_exact"] and not body["broad"]
     assert [(h["id"], h["match"]) for h in x.search(G, **params)["items"]] == hits, "the oracle agrees"
+
+
+# Search with the cap lowered, so that keys are broad here too (the cap is read per request):
+# through the driver, as the answer cache would keep the first answer of a repeated query.
+VILLAGE_HITS = len(x.search_hits(G, "村"))
+CAPPED_SEARCHES: list[tuple[dict[str, Any], int]] = [
+    ({"q": "村"}, VILLAGE_HITS),  # as many as the cap: narrow
+    ({"q": "村"}, VILLAGE_HITS - 1),  # one more than the cap: broad, its counties listed
+    ({"q": "县"}, 5),
+    ({"q": "县", "label": "County"}, 5),
+    ({"q": "s"}, 60),
+    ({"q": "sh", "limit": 5, "offset": 2}, 40),
+    ({"q": "dongshi"}, 3),
+    ({"q": "x", "label": "Village"}, 30),
+    ({"q": "d", "label": "Province"}, 2),
+    ({"q": "zy"}, 10),
+]
+
+
+@pytest.mark.parametrize(("params", "cap"), CAPPED_SEARCHES, ids=str)
+def test_search_with_a_lowered_cap(
+    fixture_graph: Driver,
+    graph_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    params: dict[str, Any],
+    cap: int,
+) -> None:
+    monkeypatch.setattr(explore, "SEARCH_CAP", cap)
+    with session(fixture_graph, graph_settings) as s:
+        got = run(s, graph_settings, explore.SEARCH, explore.SearchParams(**params))
+    assert got.model_dump(mode="json") == x.search_capped(G, cap=cap, **params)
+
+
+def test_capped_searches_cover_broad_and_narrow() -> None:
+    answers = [x.search_capped(G, cap=c, **p) for p, c in CAPPED_SEARCHES]
+    assert sum(a["broad"] for a in answers) >= 4 and sum(not a["broad"] for a in answers) >= 2
+    assert sum(bool(a["items"]) for a in answers if a["broad"]) >= 3, "broad keys that list regions"
 
 
 # -- entity -----------------------------------------------------------------------------------
