@@ -82,6 +82,11 @@ EQUIVALENT: dict[str, str] = {
         "village-profile: a region reached by two LOCATED_IN paths comes twice, but the answer's "
         "regions go through queries.models.refs, which keeps each id once"
     ),
+    "queries/explore.py:425 DISTINCT dropped: `DISTINCT` -> ``": (
+        "neighborhood: a node twice in a layer's starting points steps to the same nodes twice; "
+        "the layers are then unwound and grouped by node (`WITH m, min(distance)`), so each node "
+        "comes once, at its first layer"
+    ),
     "queries/analysis.py:662 relationship reversed: `-[r]->` -> `<-[r]-`": (
         "overview: every relationship between two entities is matched exactly once whichever way "
         "the pattern points, so the count per type is the same"

@@ -597,6 +597,9 @@ CAPPED_SEARCHES: list[tuple[dict[str, Any], int]] = [
     ({"q": "x", "label": "Village"}, 30),
     ({"q": "d", "label": "Province"}, 2),
     ({"q": "zy"}, 10),
+    # a page of one: each label's part keeps only its first region (ties by length, then id)
+    ({"q": "县", "limit": 1}, 5),
+    ({"q": "市", "limit": 1}, 3),
 ]
 
 
