@@ -46,7 +46,7 @@ SCALE ?= 0.1
 bench: install-dev
 	$(BIN)/python -m bench.run --scale $(SCALE)
 
-# make mutants: the mutation check of the query catalog (not part of make test; about an hour).
+# make mutants: the mutation check of the query catalog (not part of make test; 30-60 min on 2 shared cores).
 mutants: install-dev
 	$(BIN)/python -m bench.mutants --out docs/benchmarks/mutants-report.md
 
