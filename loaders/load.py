@@ -8,6 +8,7 @@ from pathlib import Path
 from neo4j import Driver
 from neo4j.exceptions import DriverError, Neo4jError
 
+from graph.model import FIXTURE
 from graph.schema import apply_schema
 from graph.settings import Settings
 from loaders.casefile import CaseFile, CaseValidationError, discover, validate_cases
@@ -104,11 +105,16 @@ def _sync_group(writer: SourceWriter, group: Sequence[SourceFacts]) -> Iterator[
 
 
 def curated_cases(settings: Settings, paths: Sequence[Path] = ()) -> list[CaseFile]:
-    """The files asked for (default: every curated file), validated together with every curated
-    file so that shared entities are checked for agreement, and their evidence quotes found in
-    their articles (loaders/quotes.py). Raises CaseValidationError."""
+    """The files asked for (default: every curated file but fixtures), validated together with
+    every curated file so that shared entities are checked for agreement, and their evidence
+    quotes found in their articles (loaders/quotes.py). Raises CaseValidationError. A fixture
+    (made up for the tests) is loaded only when named: a fixtures folder placed under the cases
+    folder never reaches the served graph."""
     everything = discover([settings.cases_dir])
-    cases = validate_cases(discover(paths) if paths else everything, context=everything)
+    if paths:
+        cases = validate_cases(discover(paths), context=everything)
+    else:
+        cases = [c for c in validate_cases(everything) if c.source.kind != FIXTURE]
     if errors := quote_errors(cases, settings.sources_dir):
         raise CaseValidationError(errors)
     return cases

@@ -25,12 +25,19 @@ from graph.schema import apply_schema
 from graph.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
+FIXTURE_CASES = REPO / "tests" / "fixtures" / "cases"
 COMPOSE_FILE = REPO / "docker" / "docker-compose.yml"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--docker", action="store_true", help="run the graph tests against docker compose's Neo4j 5"
+    )
+    parser.addoption(
+        "--graph-loaded",
+        action="store_true",
+        help="the graph already holds data/ and the fixture cases: the answer tests read it as it is "
+        "(make mutants loads it once for every mutant)",
     )
 
 
@@ -102,6 +109,20 @@ def curated_graph(driver: Driver, graph_settings: Settings) -> Driver:
     settings = graph_settings.model_copy(update={"cases_dir": REPO / "data"})
     driver.execute_query("MATCH (n) DETACH DELETE n", database_=settings.neo4j_database)
     load(driver, settings, collect_facts(settings))
+    return driver
+
+
+@pytest.fixture(scope="module")
+def fixture_graph(request: pytest.FixtureRequest, driver: Driver, graph_settings: Settings) -> Driver:
+    """The curated data and then the fixture cases (tests/fixtures/cases/: made-up villages,
+    people and ties shaped so that a wrong catalog answer differs), for read-only tests."""
+    from loaders.load import collect_facts, load
+
+    if request.config.getoption("--graph-loaded"):
+        return driver
+    settings = graph_settings.model_copy(update={"cases_dir": REPO / "data"})
+    driver.execute_query("MATCH (n) DETACH DELETE n", database_=settings.neo4j_database)
+    load(driver, settings, collect_facts(settings, [REPO / "data", FIXTURE_CASES]))
     return driver
 
 

@@ -22,12 +22,14 @@ from typing import Any
 
 import yaml
 
-from graph.text import SEARCH_SEPARATOR, fold, pinyin, search_key
+from graph.text import SEARCH_SEPARATOR, fold, initials, pinyin, search_key
 from graph.vocabulary import SHARED_LABELS
 from queries.explore import SEARCH_CAP
 
 JSON = dict[str, Any]
 DATA = Path(__file__).resolve().parent.parent / "data"
+# Made-up cases shaped to catch catalog bugs (kind: fixture), loaded only by the tests that name them.
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "cases"
 
 # docs/data-format.md: the curated relationship types, then the two the loader adds.
 DOMAIN_TYPES: tuple[str, ...] = (
@@ -310,15 +312,25 @@ class Graph:
         ]
 
 
-@lru_cache(maxsize=1)
-def curated() -> Graph:
-    """The graph that loading every file under data/ should produce."""
+def _graph(paths: Iterable[Path]) -> Graph:
     g = Graph()
-    for path in case_files():
+    for path in paths:
         g.add_file(path)
     dangling = [k for k in g.edges if k[1] not in g.nodes or k[2] not in g.nodes]
     assert not dangling, f"relationships to undeclared ids: {dangling}"
     return g
+
+
+@lru_cache(maxsize=1)
+def curated() -> Graph:
+    """The graph that loading every file under data/ should produce."""
+    return _graph(case_files())
+
+
+@lru_cache(maxsize=1)
+def with_fixtures() -> Graph:
+    """The graph that loading data/ and then the fixture cases should produce."""
+    return _graph([*case_files(), *case_files(FIXTURES)])
 
 
 def page(items: list[JSON], limit: int, offset: int) -> JSON:
@@ -928,12 +940,64 @@ def place_hits(g: Graph, q: str, *, label: str | None, keyed: set[str]) -> list[
 
 
 def search(g: Graph, q: str, *, label: str | None = None, limit: int = 20, offset: int = 0) -> JSON:
-    """No key of a graph this small can match more than the cap, so the answer is exact."""
-    assert len(g.nodes) <= SEARCH_CAP, "the model ranks every match: no key may be broad"
+    """Every key's matches are among the hits here (a name, pinyin or initials that starts with
+    the query is in the search key), so no more hits than the cap means no key is broad and
+    the answer is exact. What lies in a place the query names follows the keys' matches."""
     keyed = search_hits(g, q, label=label)
     every = search_hits(g, q)
+    assert len(every) <= SEARCH_CAP, "the model ranks every match: no key may be broad"
     hits = keyed + place_hits(g, q, label=label, keyed={h["id"] for h in every})
     return {**page(hits, limit, offset), "total_exact": True, "broad": False}
+
+
+REGION_LABELS = ("Province", "City", "County")  # listed for a broad key; each has its own index
+
+
+def search_capped(
+    g: Graph, q: str, *, cap: int, label: str | None = None, limit: int = 20, offset: int = 0
+) -> JSON:
+    """search with any cap, broad keys included. The keys, in order: `curated` (the search key
+    contains the folded query; every entity of these files is curated), then the start of the
+    name, its pinyin and (two letters or more) its initials for Latin input, of the name for any
+    other, or of the division code for digits (none here). A key matching more than `cap`
+    entities (of `label`, when it has an index of its own) is broad: it counts as `cap` without a
+    label, and lists only its provinces, cities and counties not matched by an earlier key; a
+    narrow key lists its matches not matched by an earlier key. Hits ranked as `search_hits`."""
+    f = fold(q)
+    if f.isdigit():
+        keys = ["curated", "code"]
+    elif f.isascii():
+        keys = ["curated", "name", "pinyin"] + (["initials"] if len(f) > 1 else [])
+    else:
+        keys = ["curated", "name"]
+
+    def matches(key: str, n: Node) -> bool:
+        start = {"name": fold(n.name), "pinyin": fold(pinyin(n.name)), "initials": fold(initials(n.name))}
+        return f in n.search if key == "curated" else key != "code" and start[key].startswith(f)
+
+    own = label in REGION_LABELS
+    total, broad, listed = 0, False, []
+    for i, key in enumerate(keys):
+        found = [n for n in g.nodes.values() if matches(key, n) and (not own or n.label == label)]
+        new = [n for n in found if not any(matches(k, n) for k in keys[:i])]
+        if len(found) > cap:
+            broad = True
+            total += cap if label is None else 0
+            listed += [n.id for n in new if label is None and n.label in REGION_LABELS]
+        else:
+            kept = [n.id for n in new if label is None or n.label == label]
+            total += len(kept)
+            listed += kept
+    ranked = {h["id"]: h for h in search_hits(g, q)}
+    items = [ranked[i] for i in sorted(listed, key=lambda i: list(ranked).index(i))]
+    return {
+        "total": total,
+        "limit": limit,
+        "offset": offset,
+        "items": items[offset : offset + limit],
+        "total_exact": not broad,
+        "broad": broad,
+    }
 
 
 # -- entity -----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The whole benchmark at scale 0.001, so that it cannot rot: every phase runs and reports.
+"""The whole benchmark at scale 0.001, so that it cannot rot: every phase runs and reports;
+and the load ways it compares write the same graph.
 
 Figures at this size mean nothing; that every figure is there and the phases agree does.
 """
@@ -6,14 +7,22 @@ Figures at this size mean nothing; that every figure is there and the phases agr
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+from neo4j import Driver
 
 from bench import queries
+from bench.load_ways import load_naive, load_raw
 from bench.run import main
 from graph.local_server import serving
 from graph.settings import Settings, get_settings
+from loaders.load import sync_sources
+from loaders.synthetic import SynthSpec, cases, facts_of_case, load_divisions, select
+from loaders.writer import SourceWriter
+from tests.graphdump import snapshot
 
 
 def test_tiny_bench_runs_every_phase(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -53,3 +62,41 @@ def test_tiny_bench_runs_every_phase(tmp_path: Path, monkeypatch: pytest.MonkeyP
     for entry in queries.ENTRIES:
         assert re.search(rf"\| {entry} \|.*\| [\d.]+ / [\d.]+ / [\d.]+ \|", again), entry
     assert re.search(r"\| region-coverage \| children \| [\d.]+ / [\d.]+ / [\d.]+ \|", again)
+
+
+def _trimmed(raw: dict[str, Any], entities: int) -> dict[str, Any]:
+    """A county's case cut to its first entities and the relations among them: still whole."""
+    kept = raw["entities"][:entities]
+    ids = {e["id"] for e in kept}
+    relations = [r for r in raw["relations"] if r["from"] in ids and r["to"] in ids]
+    return {**raw, "entities": kept, "relations": relations}
+
+
+def test_every_load_way_writes_the_same_graph(clean_graph: Driver, graph_settings: Settings) -> None:
+    """The loader, the raw ceiling and the naive script, each from the same divisions: the same
+    nodes, relationships and properties. Two counties, two sources per transaction at most, so
+    the shared industries and practices are stated by sources of different transactions."""
+    spec = SynthSpec(1, 0.001)
+    selection = select(spec)
+    raws = [_trimmed(raw, 150) for raw, _ in zip(cases(spec, selection), range(3), strict=False)]
+    sample = [facts_of_case(raw) for raw in raws]
+    group = sum(len(f.entities) + len(f.relations) for f in sample[:2])
+    ways: dict[str, Callable[[], object]] = {
+        "loader": lambda: [
+            *sync_sources(SourceWriter(clean_graph, graph_settings, batch_size=40), sample, group_rows=group)
+        ],
+        "raw": lambda: load_raw(clean_graph, graph_settings, sample, group_rows=group, batch=40),
+        "naive": lambda: load_naive(clean_graph, graph_settings, sample),
+    }
+    graphs = {}
+    for name, way in ways.items():
+        clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=graph_settings.neo4j_database)
+        load_divisions(clean_graph, graph_settings, selection, {})
+        way()
+        graphs[name] = snapshot(clean_graph, graph_settings)
+    nodes, edges = graphs["loader"]
+    assert len(nodes) > 500 and len(edges) > 1000
+    assert sum(1 for e in edges if e[1] == "MENTIONS") >= sum(len(f.entities) for f in sample)
+    for name in ("raw", "naive"):
+        assert graphs[name][0] == nodes, f"{name}: nodes differ"
+        assert graphs[name][1] == edges, f"{name}: relationships differ"

@@ -1,23 +1,30 @@
-"""Every catalog entry, through the live HTTP API, against exact answers derived from data/.
+"""Every catalog entry, through the live HTTP API, against exact answers derived from data/
+and the fixture cases (tests/fixtures/cases/).
 
-The expectations come from tests/expected.py, which reads the curated YAML with plain
-yaml.safe_load and restates each entry's definition in Python; nothing here is computed from
-the queries' own output. Each answer is compared whole: ids, nesting, counts and totals, and
-order wherever the entry defines one.
+The expectations come from tests/expected.py, which reads the YAML with plain yaml.safe_load
+and restates each entry's definition in Python; nothing here is computed from the queries' own
+output. Each answer is compared whole: ids, nesting, counts and totals, and order wherever the
+entry defines one. The fixtures are made up so that the plausible wrong answers differ from
+the right one (tests/test_fixtures.py counts the cases whose answer is empty).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, get_args
 
 import httpx
 import pytest
+from neo4j import Driver
 
+from graph.connection import session
 from graph.model import DispatchRole
+from graph.settings import Settings
 from graph.text import fold
+from queries import explore, run
 from tests import expected as x
 
-G = x.curated()
+G = x.with_fixtures()
 ENTRIES = {
     "shared-experts", "alliance-tree", "village-profile", "neighborhood", "path", "enterprise-reach",
     "multi-village-people", "industry-clusters", "practices", "overview", "search", "entity",
@@ -47,6 +54,27 @@ ENTERPRISES = G.ids("Enterprise")
 INDUSTRIES = G.ids("Industry")
 PRACTICES = G.ids("Practice")
 DISPATCH_ROLES = get_args(DispatchRole)
+FIXTURE_SOURCES = {s for s in G.ids("Source") if G.nodes[s].attributes["kind"] == "fixture"}
+
+
+def made_up(label: str) -> list[str]:
+    """The ids of this label that a fixture case names."""
+    return [i for i in G.ids(label) if FIXTURE_SOURCES & set(G.nodes[i].sources)]
+
+
+# The fixtures' cast (tests/fixtures/cases/songling-bochuan.yaml).
+TAOYUAN = "village:dongshi.songling.qingmu.taoyuan"
+MEILING = "village:dongshi.songling.qingmu.meiling"
+FENGQIAO = "village:xishi.bochuan.hongxi.fengqiao"
+ZHANG_YI = "person:dongshi.songling.zhang-yi"
+HEXI = "alliance:xishi.bochuan.hongxi.hexi"
+
+
+@pytest.fixture(scope="module")
+def client(fixture_graph: Driver, api_url: str) -> Iterator[httpx.Client]:
+    """The session's API over the curated data and the fixtures."""
+    with httpx.Client(base_url=api_url, timeout=60) as c:
+        yield c
 
 
 def get(client: httpx.Client, path: str, params: Any = None) -> Any:
@@ -77,14 +105,27 @@ def test_the_expected_graph_is_the_loaded_graph(client: httpx.Client) -> None:
 SHARED_EXPERT_FILTERS: list[dict[str, Any]] = [
     {},
     *({"role": role} for role in DISPATCH_ROLES),
-    *({"village": v} for v in VILLAGES),
+    # the fixtures' villages (each tied to a dispatched person but 杏坡, whose one is tied to it
+    # alone) and three curated ones: 芹溪 with one person of its own, 首章 and 升阳 shared
+    *({"village": v} for v in made_up("Village")),
+    {"village": QINXI},
+    {"village": SHOUZHANG},
+    {"village": "village:fujian.zhouning.shengyang"},
     *({"province": p} for p in PROVINCES),
     {"role": "第一书记", "province": "province:fujian", "village": SHOUZHANG},
     {"role": "科技特派员", "village": "village:fujian.zhouning.shengyang"},
     {"role": "第一书记", "province": "province:zhejiang"},
+    {"role": "科技特派员", "province": "province:dongshi"},
+    {"role": "第一书记", "village": MEILING},
+    {"village": TAOYUAN, "province": "province:dongshi"},
     {"limit": 1},
     {"limit": 1, "offset": 1},
     {"offset": 2},
+    # pages that cut inside a run of people with as many villages (4, 3, then 2)
+    {"limit": 2, "offset": 1},
+    {"limit": 1, "offset": 3},
+    {"limit": 2, "offset": 6},
+    {"role": "科技特派员", "limit": 1, "offset": 1},
 ]
 
 
@@ -175,6 +216,8 @@ NEIGHBORHOODS: list[tuple[str, dict[str, Any]]] = [
     (YUNSHE, {"depth": 2, "through_shared": True}),
     (YUNSHE, {"depth": 3, "through_shared": True, "limit": 40}),
     ("industry:tea", {"depth": 2, "through_shared": True, "limit": 50}),
+    (TAOYUAN, {"depth": 2, "limit": 12}),
+    (ZHANG_YI, {"depth": 2, "types": ["DISPATCHED_TO", "SUPPORTS", "ADVISES", "LEADS", "HAS_PROJECT"]}),
 ]
 
 
@@ -259,6 +302,9 @@ PATHS: list[tuple[str, str, dict[str, Any]]] = [
     (YUNSHE, HANYAN, {"max_depth": 6}),
     (YUNSHE, HANYAN, {"max_depth": 6, "through_shared": True}),
     ("practice:joint-village-party-building", QINXI, {}),
+    (TAOYUAN, FENGQIAO, {}),
+    (ZHANG_YI, HEXI, {"max_depth": 6, "limit": 2}),
+    (MEILING, FENGQIAO, {"through_shared": True}),
 ]
 
 
@@ -334,6 +380,9 @@ MULTI_VILLAGE: list[dict[str, Any]] = [
     {"min_villages": 5},
     {"limit": 1, "offset": 1},
     {"min_villages": 3, "limit": 2, "offset": 2},
+    # pages that cut inside the runs of people with as many villages (3, then 2)
+    {"min_villages": 3, "limit": 2, "offset": 1},
+    {"limit": 3, "offset": 4},
 ]
 
 
@@ -357,9 +406,16 @@ INDUSTRY_FILTERS: list[dict[str, Any]] = [
     {"min_villages": 3},
     {"min_villages": 5},
     {"min_villages": 1000},
-    *({"industry": i} for i in INDUSTRIES),
+    # the fixtures' industries (桃子 has one village: no cluster) and two curated ones
+    *({"industry": i} for i in made_up("Industry")),
+    {"industry": "industry:rural-tourism"},
+    {"industry": "industry:rabbit-farming"},
     {"industry": "industry:tea", "min_villages": 4},
+    {"industry": "industry:dongshi.honey", "min_villages": 3},
     {"limit": 2, "offset": 1},
+    # pages that cut inside runs of clusters as large (5 villages, then 3)
+    {"limit": 2, "offset": 3},
+    {"limit": 1, "offset": 7},
 ]
 
 
@@ -561,6 +617,88 @@ def test_search_hit_set_is_every_node_whose_key_contains_the_query() -> None:
     assert {h["id"] for h in x.search_hits(G, "qx")} >= {QINXI}
 
 
+# Search keys by hand: the hits written out from the names and aliases in the fixture file
+# (simplified and traditional input, pinyin, initials), not computed with graph.text.
+FENGQIAO_BRANCH = "branch:xishi.bochuan.hongxi.fengqiao.party-branch"
+FENGQIAO_LOTUS = "project:xishi.bochuan.hongxi.fengqiao.lotus-pond"
+FENGQIAO_TEA = "project:xishi.bochuan.hongxi.fengqiao.tea-garden"
+FRUIT_COMPANY = "enterprise:dongshi.songling.qingmu.taoyuan-fruit-company"
+FRUIT_COOPERATIVE = "enterprise:dongshi.songling.qingmu.taoyuan-fruit-cooperative"
+# the fixture articles' titles hold 东试省 ... 西试省 and 桃园村 inside: partial matches, last
+FIXTURE_ARTICLE = "source:2024-01-01.songling-bochuan-fixture"
+FOLLOWUP_ARTICLE = "source:2024-02-01.songling-followup-fixture"
+SEARCH_BY_HAND: list[tuple[dict[str, Any], list[tuple[str, str]]]] = [
+    # traditional input, folded: the name itself, then two names that start with it (shorter first)
+    ({"q": "楓橋村"}, [(FENGQIAO, "name"), (FENGQIAO_BRANCH, "prefix"), (FENGQIAO_LOTUS, "prefix")]),
+    # pinyin: the alias 枫桥 read exactly; three names whose reading starts with it
+    ({"q": "fengqiao"}, [(FENGQIAO, "exact"), (FENGQIAO_TEA, "prefix"), (FENGQIAO_BRANCH, "prefix"),
+                         (FENGQIAO_LOTUS, "prefix")]),
+    # initials: f q c of 枫桥村 exactly; 枫桥茶园 (fqcy) starts with them too
+    ({"q": "fqc"}, [(FENGQIAO, "exact"), (FENGQIAO_TEA, "prefix"), (FENGQIAO_BRANCH, "prefix"),
+                    (FENGQIAO_LOTUS, "prefix")]),
+    ({"q": "柳灣"}, [("village:xishi.bochuan.hongxi.liuwan", "prefix"),
+                    ("branch:xishi.bochuan.hongxi.liuwan.party-branch", "prefix")]),
+    # 桃源: the start of the cooperative's name ranks before the start of the village's alias
+    ({"q": "桃源"}, [(FRUIT_COOPERATIVE, "prefix"), (TAOYUAN, "prefix")]),
+    ({"q": "taoyuan"}, [(TAOYUAN, "exact"), (FRUIT_COMPANY, "prefix"), (FRUIT_COOPERATIVE, "prefix"),
+                        (FOLLOWUP_ARTICLE, "partial")]),
+    ({"q": "東試"}, [("province:dongshi", "exact"), (FIXTURE_ARTICLE, "partial")]),
+    ({"q": "张一"}, [(ZHANG_YI, "name")]),
+    ({"q": "ZhangYi", "label": "Person"}, [(ZHANG_YI, "exact")]),
+    ({"q": "xi shi sheng"}, [("province:xishi", "exact"), (FIXTURE_ARTICLE, "partial")]),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("params", "hits"), SEARCH_BY_HAND, ids=str)
+def test_search_keys_by_hand(
+    client: httpx.Client, params: dict[str, Any], hits: list[tuple[str, str]]
+) -> None:
+    body = get(client, "/search", params)
+    assert [(h["id"], h["match"]) for h in body["items"]] == hits
+    assert body["total"] == len(hits) and body["total_exact"] and not body["broad"]
+    assert [(h["id"], h["match"]) for h in x.search(G, **params)["items"]] == hits, "the oracle agrees"
+
+
+# Search with the cap lowered, so that keys are broad here too (the cap is read per request):
+# through the driver, as the answer cache would keep the first answer of a repeated query.
+VILLAGE_HITS = len(x.search_hits(G, "村"))
+CAPPED_SEARCHES: list[tuple[dict[str, Any], int]] = [
+    ({"q": "村"}, VILLAGE_HITS),  # as many as the cap: narrow
+    ({"q": "村"}, VILLAGE_HITS - 1),  # one more than the cap: broad, its counties listed
+    ({"q": "县"}, 5),
+    ({"q": "县", "label": "County"}, 5),
+    ({"q": "s"}, 60),
+    ({"q": "sh", "limit": 5, "offset": 2}, 40),
+    ({"q": "dongshi"}, 3),
+    ({"q": "x", "label": "Village"}, 30),
+    ({"q": "d", "label": "Province"}, 2),
+    ({"q": "zy"}, 10),
+    # a page of one: each label's part keeps only its first region (ties by length, then id)
+    ({"q": "县", "limit": 1}, 5),
+    ({"q": "市", "limit": 1}, 3),
+]
+
+
+@pytest.mark.parametrize(("params", "cap"), CAPPED_SEARCHES, ids=str)
+def test_search_with_a_lowered_cap(
+    fixture_graph: Driver,
+    graph_settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    params: dict[str, Any],
+    cap: int,
+) -> None:
+    monkeypatch.setattr(explore, "SEARCH_CAP", cap)
+    with session(fixture_graph, graph_settings) as s:
+        got = run(s, graph_settings, explore.SEARCH, explore.SearchParams(**params))
+    assert got.model_dump(mode="json") == x.search_capped(G, cap=cap, **params)
+
+
+def test_capped_searches_cover_broad_and_narrow() -> None:
+    answers = [x.search_capped(G, cap=c, **p) for p, c in CAPPED_SEARCHES]
+    assert sum(a["broad"] for a in answers) >= 4 and sum(not a["broad"] for a in answers) >= 2
+    assert sum(bool(a["items"]) for a in answers if a["broad"]) >= 3, "broad keys that list regions"
+
+
 # -- entity -----------------------------------------------------------------------------------
 
 
@@ -599,3 +737,55 @@ def test_entity_of_a_shared_node_has_every_source() -> None:
     relationships = x.entity(G, ZHOUNING)["relationships"]
     assert {r["direction"] for r in relationships["items"]} == {"in", "out"}
     assert 5 + 7 < relationships["total"] < 200, "the pages tested above hold full and partial pages"
+
+
+# -- the cases themselves ---------------------------------------------------------------------
+
+
+def _paged(answer: dict[str, Any]) -> bool:
+    return bool(answer["items"])
+
+
+def _holds_any(*fields: str) -> Any:
+    return lambda answer: any(answer[f] for f in fields)
+
+
+def _answer_cases() -> dict[str, list[bool]]:
+    """Per entry: for each of its answer cases above, whether the expected answer holds anything
+    beyond the node asked about (a page with items, a tree with branches or members ...)."""
+    profile = _holds_any(
+        "alliances", "branches", "projects", "enterprises", "people", "industries", "practices", "quantities"
+    )
+    tree = _holds_any("branches", "members", "projects", "people")
+    return {
+        "shared-experts": [_paged(x.shared_experts(G, **p)) for p in SHARED_EXPERT_FILTERS],
+        "alliance-tree": [tree(x.alliance_tree(G, a)) for a in ALLIANCES],
+        "village-profile": [profile(x.village_profile(G, v)) for v in VILLAGES],
+        "neighborhood": [bool(_neighborhood_of(c, p)["nodes"]) for c, p in NEIGHBORHOODS],
+        "path": [
+            bool(x.paths(G, s, t, max_depth=p.get("max_depth", 4), types=_path_types(s, t, p)))
+            for s, t, p in PATHS
+        ],
+        "enterprise-reach": [_paged(x.enterprise_reach(G, **p)) for p in ENTERPRISE_FILTERS],
+        "multi-village-people": [_paged(x.multi_village_people(G, **p)) for p in MULTI_VILLAGE],
+        "industry-clusters": [_paged(x.industry_clusters(G, **p)) for p in INDUSTRY_FILTERS],
+        "practices": [_paged(x.practices(G, **p)) for p in PRACTICE_FILTERS]
+        + [_paged(x.practices(G, id=p)) for p in PRACTICES],
+        "search": [_paged(x.search(G, **p)) for p in SEARCHES],
+        "entity": [bool(x.entity(G, n)["relationships"]["items"]) for n in sorted(G.nodes)]
+        + [bool(x.entity(G, n, **p)["relationships"]["items"]) for n, p in ENTITY_PAGES],
+    }
+
+
+def test_no_entry_is_tested_mostly_on_empty_answers() -> None:
+    """An empty page compared with an empty page tells nothing: most of each entry's cases must
+    expect an answer that holds something. (region and region-coverage: tests/test_regions.py;
+    overview has one case, the whole graph.)"""
+    cases = _answer_cases()
+    assert cases.keys() == ENTRIES - {"overview", "region", "region-coverage"}
+    mostly_empty = {
+        name: f"{held.count(False)} of {len(held)} empty"
+        for name, held in cases.items()
+        if held.count(False) * 2 > len(held)
+    }
+    assert not mostly_empty, mostly_empty

@@ -154,7 +154,9 @@ def test_path_query_draws_an_offline_network(k: Kernel) -> None:
         assert G.nodes[node_id].name in document
     # Everything is inline: no script, style, image or frame is fetched from anywhere.
     assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)\s*=", document, re.IGNORECASE)
-    assert "vis.Network" in document or "new vis" in document or "ruralkgNetwork" in document
+    # vis-network and our drawing code inlined, and the call that draws this network's data
+    assert "new global.vis.Network(" in document
+    assert 'ruralkgNetwork.draw(document.getElementById("rk-network")' in document
     _draws_offline(frame, len({n for nodes, _ in want for n in nodes}))
 
 
