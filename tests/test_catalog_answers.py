@@ -768,6 +768,8 @@ def _answer_cases() -> dict[str, list[bool]]:
         ],
         "enterprise-reach": [_paged(x.enterprise_reach(G, **p)) for p in ENTERPRISE_FILTERS],
         "multi-village-people": [_paged(x.multi_village_people(G, **p)) for p in MULTI_VILLAGE],
+        "dispatches": [_paged(x.dispatches(G, **p)) for p in DISPATCH_FILTERS],
+        "figures": [_paged(x.figures(G, **p)) for p in FIGURE_FILTERS],
         "industry-clusters": [_paged(x.industry_clusters(G, **p)) for p in INDUSTRY_FILTERS],
         "practices": [_paged(x.practices(G, **p)) for p in PRACTICE_FILTERS]
         + [_paged(x.practices(G, id=p)) for p in PRACTICES],
@@ -780,9 +782,9 @@ def _answer_cases() -> dict[str, list[bool]]:
 def test_no_entry_is_tested_mostly_on_empty_answers() -> None:
     """An empty page compared with an empty page tells nothing: most of each entry's cases must
     expect an answer that holds something. (region and region-coverage: tests/test_regions.py;
-    overview has one case, the whole graph.)"""
+    overview and coverage-map have one case each, the whole graph.)"""
     cases = _answer_cases()
-    assert cases.keys() == ENTRIES - {"overview", "region", "region-coverage"}
+    assert cases.keys() == ENTRIES - {"overview", "coverage-map", "region", "region-coverage"}
     mostly_empty = {
         name: f"{held.count(False)} of {len(held)} empty"
         for name, held in cases.items()
