@@ -119,9 +119,15 @@ ENTERPRISE_REACH = {
         ["village:dongshi.songling.qingmu.taoyuan"],
         ["alliance:dongshi.songling.qingmu.taoli"],
     ),
-    "a member of an alliance whose member branches are based in villages": (
+    # the alliance's villages by the one rule (issue 18): its member 桃园村 and the villages its
+    # member branches are based in
+    "a member of an alliance with a member village and member branches based in villages": (
         "enterprise:dongshi.songling.qingmu.taoyuan-fruit-cooperative",
-        ["village:dongshi.songling.qingmu.lizhuang", "village:dongshi.songling.qingmu.xingpo"],
+        [
+            "village:dongshi.songling.qingmu.lizhuang",
+            "village:dongshi.songling.qingmu.taoyuan",
+            "village:dongshi.songling.qingmu.xingpo",
+        ],
         ["alliance:dongshi.songling.qingmu.taoli"],
     ),
     "a project it is in, held by an alliance; supports another alliance": (
@@ -134,10 +140,12 @@ ENTERPRISE_REACH = {
         [],
         ["alliance:xishi.bochuan.hongxi.hexi"],
     ),
-    "a member of an alliance with no member branch in a village": (
+    # its one member branch is based in a company, so only the member village 柳湾村 counts; 柳湾村's
+    # branch is a member of 荷溪, which the cooperative thereby touches too
+    "a member of an alliance with a member village and no member branch in a village": (
         "enterprise:xishi.bochuan.hongxi.bamboo-ware-cooperative",
-        [],
-        ["alliance:xishi.bochuan.hongxi.industry"],
+        ["village:xishi.bochuan.hongxi.liuwan"],
+        ["alliance:xishi.bochuan.hongxi.hexi", "alliance:xishi.bochuan.hongxi.industry"],
     ),
     "a branch based in it is a member of an alliance": (
         "enterprise:xishi.bochuan.hongxi.lotus-company",
