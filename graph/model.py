@@ -160,23 +160,7 @@ ROLE_VOCABULARY: dict[str, tuple[str, ...]] = {
 PostStatus = Literal["拟任", "兼任"]
 """A post's qualifier: 拟任 proposed (拟选派其担任), 兼任 held alongside another."""
 
-GroupRole = Literal[
-    "第一书记",
-    "科技特派员",
-    "农村指导员",
-    "乡村振兴指导员",
-    "金融助理员",
-    "驻村工作队",
-    "驻村工作队员",
-    "农技专家",
-    "人才",
-    "专家",
-    "坝长",
-    "村党支部书记",
-    "致富带头人",
-    "先烈后人",
-    "艺人",
-]
+GroupRole = Literal[DispatchRole, "专家", "坝长", "村党支部书记", "致富带头人", "先烈后人", "艺人"]
 """What an unnamed group's members are: the dispatch roles, then the other groups articles name."""
 
 # A Person's name that names a kind of person, not one person: the record is a Group.
