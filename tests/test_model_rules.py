@@ -13,15 +13,7 @@ import pytest
 from api.cli import main as cli
 from graph.settings import get_settings
 from loaders.casefile import CaseError, CaseValidationError, validate_cases
-
-HEADER = """\
-source:
-  id: source:2022-01-01.test
-  file: test.txt
-  title: 测试文章
-  publisher: 测试报
-  date: 2022-01-01
-"""
+from tests.test_casefile import HEADER
 
 BODY = """\
 entities:
