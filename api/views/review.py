@@ -20,8 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import SettingsDep, api_key_header, key_is_valid
 from api.problems import BadRequest
-from api.views.network import templates
-from api.views.routes import PAGE_HEADERS, STATIC_URL
+from api.views.routes import render_page
 from graph.settings import Settings
 from loaders.casefile import CaseValidationError
 from loaders.draft.review import Review, ReviewError, draft_name_ok, save_review
@@ -46,11 +45,6 @@ ReviewAccess = Depends(review_access)
 router = APIRouter(include_in_schema=False)
 
 
-def _page(template: str, **ctx: Any) -> HTMLResponse:
-    html = templates().get_template(template).render(static_url=STATIC_URL, **ctx)
-    return HTMLResponse(html, headers=PAGE_HEADERS)
-
-
 def _draft_path(settings: Settings, name: str) -> Path:
     if not draft_name_ok(name):
         raise BadRequest(400, "Bad request", f"{name!r} is not a draft name (letters, digits, . - _)")
@@ -70,15 +64,15 @@ def _load(settings: Settings, name: str) -> dict[str, Any]:
 
 
 @router.get("/review", response_class=HTMLResponse)
-async def review_list_page() -> HTMLResponse:
-    return _page("review_list.html", title="草稿审阅 Review drafts")
+async def review_list_page(request: Request) -> HTMLResponse:
+    return render_page(request, "review_list.html", title="草稿审阅 Review drafts")
 
 
 @router.get("/review/{name}", response_class=HTMLResponse)
-async def review_page(name: DraftName) -> HTMLResponse:
+async def review_page(request: Request, name: DraftName) -> HTMLResponse:
     if not draft_name_ok(name):
         raise BadRequest(400, "Bad request", f"{name!r} is not a draft name (letters, digits, . - _)")
-    return _page("review.html", title=f"审阅 Review {name}", name=name)
+    return render_page(request, "review.html", title=f"审阅 Review {name}", name=name)
 
 
 @router.get("/review-api/drafts", dependencies=[ReviewAccess])

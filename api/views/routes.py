@@ -218,7 +218,7 @@ def next_searches(query: PathViewQuery, used: list[str]) -> list[dict[str, Any]]
     return out
 
 
-def _page(request: Request, template: str, **ctx: Any) -> HTMLResponse:
+def render_page(request: Request, template: str, **ctx: Any) -> HTMLResponse:
     html = (
         templates()
         .get_template(template)
@@ -294,7 +294,7 @@ async def _network_page(
         "expand": {"limit": min(query.limit, 100)},
         **(extra or {}),
     }
-    return _page(
+    return render_page(
         request,
         "view.html",
         title=title,
@@ -315,7 +315,7 @@ router = APIRouter(tags=["views"], default_response_class=HTMLResponse, dependen
     summary="The explorer: search with suggestions, results by label, the legend",
 )
 async def explorer(request: Request) -> HTMLResponse:
-    return _page(
+    return render_page(
         request,
         "index.html",
         title="ruralkg 党建联盟知识图谱",
@@ -525,7 +525,7 @@ async def console(request: Request, settings: SettingsDep) -> HTMLResponse:
             403, "Closed", "the console is closed: no API key is configured (RURALKG_API_KEYS)"
         )
     options = network_data(build_network([], [], layout="physics"))["options"]
-    return _page(
+    return render_page(
         request,
         "console.html",
         title="Cypher 控制台 console",
@@ -545,7 +545,7 @@ async def console(request: Request, settings: SettingsDep) -> HTMLResponse:
 )
 async def coverage_map(request: Request, graph: GraphDep) -> HTMLResponse:
     answer = await run_entry(graph, COVERAGE_MAP, MapParams())
-    return _page(request, "map.html", title="覆盖地图 Coverage map", points=points(answer))
+    return render_page(request, "map.html", title="覆盖地图 Coverage map", points=points(answer))
 
 
 def install(app: FastAPI) -> None:
