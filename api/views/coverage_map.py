@@ -1,6 +1,9 @@
-"""The coverage map's points: China's provinces, cities and counties at their seats, from cpca's
-division table (MIT; read as a file, the package is never imported), each with the coverage
-of the counties the graph holds.
+"""The coverage map's points: China's provinces, cities and counties at their seats, each with
+the coverage of the counties the graph holds.
+
+The seats are cpca 0.5.5's division table (data/seats.csv, its resources/adcodes.csv unchanged,
+MIT: data/LICENSE-cpca), kept here rather than depending on cpca: only that file was ever read,
+the package has had no release since 2021 and would install pandas for it.
 
 A county of the graph is found on the map by its official code when it has one (the national
 divisions) and otherwise by its province's name and its own (the curated places carry no
@@ -12,13 +15,12 @@ from __future__ import annotations
 import csv
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from queries.regions import CoverageMap
 
-CPCA_TABLE = "resources/adcodes.csv"
+SEATS = Path(__file__).parent / "data" / "seats.csv"
 
 
 @dataclass(frozen=True)
@@ -40,11 +42,7 @@ class Seat:
 @lru_cache(maxsize=1)
 def seats() -> tuple[Seat, ...]:
     """Every division in cpca's table that has a seat (3,218 of 3,511), by code."""
-    spec = find_spec("cpca")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("the cpca package is not installed (pyproject.toml lists it)")
-    path = Path(next(iter(spec.submodule_search_locations))) / CPCA_TABLE
-    with path.open(encoding="utf-8", newline="") as f:
+    with SEATS.open(encoding="utf-8", newline="") as f:
         rows = [
             Seat(r["adcode"], r["name"], float(r["longitude"]), float(r["latitude"]))
             for r in csv.DictReader(f)
