@@ -93,7 +93,10 @@ def test_draft_review_save_check_load_search(
     low_key = f"{low['type']} {low['from']} -> {low['to']}"
     _item(page, low_key).locator("[data-action=accept]").click()
     assert _item(page, low_key).locator("[data-action=accept]").get_attribute("aria-pressed") == "true"
-    # mend a place: 红旗村 had two candidates; the reviewer picks one
+    # mend a place: 红旗村 had two candidates (so it is drafted below 0.5 and starts rejected);
+    # the reviewer accepts it and picks one
+    assert hongqi["confidence"] < 0.5 and len(hongqi["candidates"]) == 2
+    _item(page, hongqi["id"]).locator("[data-action=accept]").click()
     _item(page, hongqi["id"]).locator("select.rv-candidates").select_option(HONGQI_PICK)
     # and keep what the article says of it (the list's township is not named, so the village
     # hangs from nothing the file declares: this relation ties it)
