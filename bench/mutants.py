@@ -102,6 +102,43 @@ EQUIVALENT: dict[str, str] = {
         "the layers are then unwound and grouped by node (`WITH m, min(distance)`), so each node "
         "comes once, at its first layer"
     ),
+    # SEARCH_PLACE: `RETURN DISTINCT d.id`
+    "queries/explore.py [search: the places a query names] DISTINCT dropped f2518759fac9": (
+        "search, the places a query names: the keys are distinct strings (the query and each suffix, "
+        "the pinyin suffixes deduplicated) matched by equality on one string property, so a place "
+        "matches one key at most and no id comes twice"
+    ),
+    # SEARCH_PLACE_CONTENTS: `collect(DISTINCT w)`
+    "queries/explore.py [search: the places a query names] DISTINCT dropped 3af747a6aab3": (
+        "search, what lies in a place: a node reached twice (two LOCATED_IN paths, or two opened "
+        "places) comes twice in `within`, but `RETURN DISTINCT p` keeps each person once and "
+        "`WITH DISTINCT n` keeps each node once before counting and ordering"
+    ),
+    # SEARCH_PLACE_CONTENTS: `RETURN DISTINCT p` in the people's COLLECT
+    "queries/explore.py [search: the places a query names] DISTINCT dropped 996735ae6c3b": (
+        "search, what lies in a place: a person serving two nodes in it comes twice, but "
+        "`WITH DISTINCT n` keeps each once before counting and ordering"
+    ),
+    # SEARCH_PLACE_CONTENTS: `WITH DISTINCT n`
+    "queries/explore.py [search: the places a query names] DISTINCT dropped c26fc04e5bad": (
+        "search, what lies in a place: `within` and `people` are each distinct already, and no "
+        "Person lies in a place (graph.model allows no LOCATED_IN from a Person), so their "
+        "concatenation holds each node once"
+    ),
+    # coverage-map: `collect(DISTINCT v.id)`
+    "queries/regions.py [coverage-map] DISTINCT dropped 007abbd22c5b": (
+        "coverage-map: a village reached twice (two alliances, two people) comes twice in its "
+        "county's list, but the shape unions each county's villages into a set before counting"
+    ),
+    # coverage-map: `(v:Village)-[:LOCATED_IN*0..2]->(c:County)`
+    "queries/regions.py [coverage-map] bound loosened def8ed6a6a4a": (
+        "coverage-map: the zero-hop path binds c to the village itself, which is a Village and "
+        "never a County (every node has one label of graph.model), so it adds no row"
+    ),
+    # coverage-map: `(c)-[:LOCATED_IN*0..2]->(p:Province)`
+    "queries/regions.py [coverage-map] bound loosened 33a631125b5c": (
+        "coverage-map: the zero-hop path binds p to the county itself, never a Province"
+    ),
     # `MATCH ()-[r]->()` to `MATCH ()<-[r]-()`
     "queries/analysis.py [overview] relationship reversed c9e98a0adc1c": (
         "overview: every relationship is matched exactly once whichever way the pattern points, so "

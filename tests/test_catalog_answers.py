@@ -597,6 +597,13 @@ SEARCHES: list[dict[str, Any]] = [
     {"q": "联建村数", "label": "Quantity"},
     {"q": "乡村振兴", "label": "Source"},
     {"q": "xyz-no-such-name"},
+    # what lies in 青木镇: four people named in two characters, a page that cuts among them
+    {"q": "青木", "limit": 2},
+    {"q": "qingmu", "limit": 3, "offset": 1},
+    # two townships named 白沙 (one in each made-up province)
+    {"q": "白沙"},
+    # 钱五 is dispatched to 松岭县 itself, not to anything in it: not among what lies in it
+    {"q": "松岭"},
 ]
 
 
@@ -713,6 +720,22 @@ def test_search_with_a_lowered_cap(
     with session(fixture_graph, graph_settings) as s:
         got = run(s, graph_settings, explore.SEARCH, explore.SearchParams(**params))
     assert got.model_dump(mode="json") == x.search_capped(G, cap=cap, **params)
+
+
+@pytest.mark.parametrize("q", ["白沙", "baisha"])
+def test_search_opens_the_first_places_by_id(
+    fixture_graph: Driver, graph_settings: Settings, monkeypatch: pytest.MonkeyPatch, q: str
+) -> None:
+    """With one place opened (the constant lowered, read per request), of the two 白沙 the first
+    by id: 白沙乡 of 东试省, whose villages and people come, not 白沙镇's 沙坪村."""
+    monkeypatch.setattr(explore, "PLACES", 1)
+    with session(fixture_graph, graph_settings) as s:
+        got = run(s, graph_settings, explore.SEARCH, explore.SearchParams(q=q)).model_dump(mode="json")
+    assert got == x.search(G, q, places=1)
+    inside = {h["id"] for h in got["items"] if h["match"] == "place"}
+    assert "village:dongshi.songling.baisha.zhulin" in inside
+    assert "village:xishi.bochuan.baisha.shaping" not in inside
+    assert x.named_places(G, q) == ["township:dongshi.songling.baisha", "township:xishi.bochuan.baisha"]
 
 
 def test_capped_searches_cover_broad_and_narrow() -> None:
