@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import hashlib
 import io
 import os
 import re
@@ -40,7 +41,7 @@ from graph.local_server import USERNAME, serving
 from graph.settings import REPO_ROOT, Settings, get_settings
 from loaders.load import collect_facts, load
 
-FILES = ("queries/analysis.py", "queries/explore.py")
+FILES = ("queries/analysis.py", "queries/explore.py", "queries/regions.py")
 TESTS = REPO_ROOT / "tests" / "test_catalog_answers.py"
 FIXTURE_CASES = REPO_ROOT / "tests" / "fixtures" / "cases"
 RUN_TIMEOUT = 600  # seconds for one mutant's tests: a runaway query counts as killed
@@ -48,48 +49,100 @@ RUN_TIMEOUT = 600  # seconds for one mutant's tests: a runaway query counts as k
 # The section headers of the query modules (`# -- name ---`) -> the tests of that entry (-k).
 SECTION_TESTS = {
     "shared-experts": "shared_experts",
+    "dispatches": "dispatches",
     "alliance-tree": "alliance_tree",
     "village-profile": "village_profile",
     "enterprise-reach": "enterprise_reach",
     "multi-village-people": "multi_village",
     "industry-clusters": "industry_clusters",
     "practices": "practice",
+    "figures": "figures",
     "overview": "overview or expected_graph",
     "search": "search",
+    "search: the places a query names": "search",
     "one entity": "entity",
     "neighbourhood": "neighborhood",
     "paths": "path",
+    "coverage-map": "coverage_map",
 }
+# Files whose mutants are planted in these sections only: region and region-coverage answer
+# over the official divisions, and their answer tests (tests/test_regions.py) need a divisions
+# load, not this graph; the head of regions.py serves them too.
+ONLY_SECTIONS = {"queries/regions.py": {"coverage-map"}}
 # Helpers above the first section serve several entries.
 HEAD_TESTS = {
     "queries/analysis.py": (
         "shared_experts or village_profile or enterprise_reach or industry_clusters or overview"
+        " or dispatches or figures or practice"
     ),
     "queries/explore.py": "search or entity or neighborhood or path",
 }
 
-# Survivors shown to give the same answer as the original on every graph, by mutant id.
+# Survivors shown to give the same answer as the original on every graph, by Mutant.key (file,
+# entry, rule, and a hash of the string literal before and after: `--list` prints each key).
 EQUIVALENT: dict[str, str] = {
-    "queries/analysis.py:75 DISTINCT dropped: `DISTINCT` -> ``": (
+    # `WITH DISTINCT p` after the dispatches
+    "queries/analysis.py [shared-experts] DISTINCT dropped 1f24eaad3ab9": (
         "shared-experts: a person dispatched twice comes twice out of `WITH p`, but the next step "
         "groups by p again (`WITH p, collect(DISTINCT v.id)`), so the rows and the count are the same"
     ),
-    "queries/analysis.py:86 DISTINCT dropped: `DISTINCT` -> ``": (
+    # `WITH DISTINCT p` after the CALL { ... UNION ... }
+    "queries/analysis.py [shared-experts] DISTINCT dropped 9b21257ec6f4": (
         "shared-experts for one village: the UNION (not UNION ALL) in the CALL already returns each "
         "person once for the one village, and the next step groups by p as well"
     ),
-    "queries/analysis.py:302 DISTINCT dropped: `DISTINCT` -> ``": (
+    # `collect(DISTINCT {region ref})`
+    "queries/analysis.py [village-profile] DISTINCT dropped 85ce19e361e3": (
         "village-profile: a region reached by two LOCATED_IN paths comes twice, but the answer's "
         "regions go through queries.models.refs, which keeps each id once"
     ),
-    "queries/explore.py:425 DISTINCT dropped: `DISTINCT` -> ``": (
+    # `WITH DISTINCT f` in a layer
+    "queries/explore.py [neighbourhood] DISTINCT dropped e47fe7f417c1": (
         "neighborhood: a node twice in a layer's starting points steps to the same nodes twice; "
         "the layers are then unwound and grouped by node (`WITH m, min(distance)`), so each node "
         "comes once, at its first layer"
     ),
-    "queries/analysis.py:662 relationship reversed: `-[r]->` -> `<-[r]-`": (
-        "overview: every relationship between two entities is matched exactly once whichever way "
-        "the pattern points, so the count per type is the same"
+    # SEARCH_PLACE: `RETURN DISTINCT d.id`
+    "queries/explore.py [search: the places a query names] DISTINCT dropped f2518759fac9": (
+        "search, the places a query names: the keys are distinct strings (the query and each suffix, "
+        "the pinyin suffixes deduplicated) matched by equality on one string property, so a place "
+        "matches one key at most and no id comes twice"
+    ),
+    # SEARCH_PLACE_CONTENTS: `collect(DISTINCT w)`
+    "queries/explore.py [search: the places a query names] DISTINCT dropped 3af747a6aab3": (
+        "search, what lies in a place: a node reached twice (two LOCATED_IN paths, or two opened "
+        "places) comes twice in `within`, but `RETURN DISTINCT p` keeps each person once and "
+        "`WITH DISTINCT n` keeps each node once before counting and ordering"
+    ),
+    # SEARCH_PLACE_CONTENTS: `RETURN DISTINCT p` in the people's COLLECT
+    "queries/explore.py [search: the places a query names] DISTINCT dropped 996735ae6c3b": (
+        "search, what lies in a place: a person serving two nodes in it comes twice, but "
+        "`WITH DISTINCT n` keeps each once before counting and ordering"
+    ),
+    # SEARCH_PLACE_CONTENTS: `WITH DISTINCT n`
+    "queries/explore.py [search: the places a query names] DISTINCT dropped c26fc04e5bad": (
+        "search, what lies in a place: `within` and `people` are each distinct already, and no "
+        "Person lies in a place (graph.model allows no LOCATED_IN from a Person), so their "
+        "concatenation holds each node once"
+    ),
+    # coverage-map: `collect(DISTINCT v.id)`
+    "queries/regions.py [coverage-map] DISTINCT dropped 007abbd22c5b": (
+        "coverage-map: a village reached twice (two alliances, two people) comes twice in its "
+        "county's list, but the shape unions each county's villages into a set before counting"
+    ),
+    # coverage-map: `(v:Village)-[:LOCATED_IN*0..2]->(c:County)`
+    "queries/regions.py [coverage-map] bound loosened def8ed6a6a4a": (
+        "coverage-map: the zero-hop path binds c to the village itself, which is a Village and "
+        "never a County (every node has one label of graph.model), so it adds no row"
+    ),
+    # coverage-map: `(c)-[:LOCATED_IN*0..2]->(p:Province)`
+    "queries/regions.py [coverage-map] bound loosened 33a631125b5c": (
+        "coverage-map: the zero-hop path binds p to the county itself, never a Province"
+    ),
+    # `MATCH ()-[r]->()` to `MATCH ()<-[r]-()`
+    "queries/analysis.py [overview] relationship reversed c9e98a0adc1c": (
+        "overview: every relationship is matched exactly once whichever way the pattern points, so "
+        "the count per type is the same"
     ),
 }
 
@@ -103,11 +156,22 @@ class Mutant:
     end: int
     new: str
     section: str
+    literal: tuple[int, int]  # the string literal it lies in: (start, end) offsets
 
     def id(self, source: str) -> str:
         before = " ".join(source[self.start : self.end].split())
         after = " ".join(self.new.split())
         return f"{self.file}:{self.line} {self.rule}: `{before[:70]}` -> `{after[:70]}`"
+
+    def key(self, source: str) -> str:
+        """What EQUIVALENT knows the mutant by: its entry, its rule and a hash of the string
+        literal it lies in before and after the change. Line numbers move with every edit above;
+        this changes only when the literal itself does (when the reason must be read again)."""
+        a, b = self.literal
+        original = source[a:b]
+        mutated = original[: self.start - a] + self.new + original[self.end - a :]
+        digest = hashlib.sha256(f"{original}\0{mutated}".encode()).hexdigest()[:12]
+        return f"{self.file} [{self.section or 'head'}] {self.rule} {digest}"
 
 
 # -- planting ---------------------------------------------------------------------------------
@@ -285,8 +349,10 @@ def plant(file: str, source: str) -> list[Mutant]:
                 continue
             seen.add(mutated)
             section = next((name for at, name in reversed(sections) if at < start), "")
+            if file in ONLY_SECTIONS and section not in ONLY_SECTIONS[file]:
+                continue
             line = source.count("\n", 0, start) + 1
-            mutants.append(Mutant(file, line, rule, start, end, new, section))
+            mutants.append(Mutant(file, line, rule, start, end, new, section, (s, e)))
     return mutants
 
 
@@ -378,17 +444,22 @@ def _check_copy_is_used(copy: Path, env: dict[str, str]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="", help="only mutants whose id matches this regex")
+    parser.add_argument("--only", default="", help="only mutants whose id or key matches this regex")
     parser.add_argument("--out", type=Path, help="also write the report here")
     parser.add_argument("--list", action="store_true", help="list the mutants and stop")
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once")
     args = parser.parse_args(argv)
 
     sources = {f: (REPO_ROOT / f).read_text(encoding="utf-8") for f in FILES}
-    mutants = [m for f in FILES for m in plant(f, sources[f]) if re.search(args.only, m.id(sources[f]))]
+    mutants = [
+        m
+        for f in FILES
+        for m in plant(f, sources[f])
+        if re.search(args.only, m.id(sources[f])) or re.search(args.only, m.key(sources[f]))
+    ]
     if args.list:
         for m in mutants:
-            print(f"[{m.section or 'head'}] {m.id(sources[m.file])}")
+            print(f"[{m.section or 'head'}] {m.id(sources[m.file])}  ({m.key(sources[m.file])})")
         print(f"{len(mutants)} mutants")
         return 0
 
@@ -461,7 +532,7 @@ def _report(
 ) -> str:
     killed = sum(1 for _, k, _, _ in results if k)
     survivors = [m for m, k, _, _ in results if not k]
-    explained = [m for m in survivors if m.id(sources[m.file]) in EQUIVALENT]
+    explained = [m for m in survivors if m.key(sources[m.file]) in EQUIVALENT]
     total = len(results)
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True
@@ -487,8 +558,9 @@ def _report(
         lines.append(f"| {rule} | {len(of_rule)} | {sum(of_rule)} |")
     lines += ["", "Survivors:", ""]
     for m in survivors:
-        mid = m.id(sources[m.file])
-        lines.append(f"- {mid}" + (f"  \n  equivalent: {EQUIVALENT[mid]}" if mid in EQUIVALENT else ""))
+        key = m.key(sources[m.file])
+        reason = f"  \n  equivalent: {EQUIVALENT[key]}" if key in EQUIVALENT else ""
+        lines.append(f"- {m.id(sources[m.file])}  \n  key `{key}`{reason}")
     if not survivors:
         lines.append("- none")
     return "\n".join(lines) + "\n"

@@ -18,11 +18,13 @@ from pathlib import Path
 import httpx
 import pytest
 from neo4j import Driver
+from playwright.sync_api import Browser, sync_playwright
 
 from graph.connection import open_driver, resolve_target
 from graph.local_server import serving
 from graph.schema import apply_schema
 from graph.settings import Settings
+from tests.browser import CHROMIUM_ARGS, MISSING, chromium_path
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURE_CASES = REPO / "tests" / "fixtures" / "cases"
@@ -165,6 +167,21 @@ def client(curated_graph: Driver, api_url: str) -> Iterator[httpx.Client]:
     """An HTTP client of the session's API, over the curated graph."""
     with httpx.Client(base_url=api_url, timeout=60) as c:
         yield c
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's chromium, driven by Playwright, for every browser test of a module (pages are
+    opened with tests.browser.watch). Per module, not per session: a Playwright left running
+    holds its event loop on this thread, so a second one (another module's) refused to start,
+    and so did the Jupyter clients of the notebook tests."""
+    path = chromium_path()
+    if path is None:
+        pytest.fail(MISSING)
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
 
 
 def problem_of(resp: httpx.Response, status: int) -> dict[str, object]:

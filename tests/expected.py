@@ -899,9 +899,9 @@ PLACE_ENDINGS = (
 PLACES_OPENED = 3
 
 
-def named_places(g: Graph, q: str) -> list[str]:
+def named_places(g: Graph, q: str, *, places: int = PLACES_OPENED) -> list[str]:
     """The counties and townships whose whole name the query is, with or without its ending,
-    in characters (2 or more) or pinyin (4 letters or more); the first 3 by id."""
+    in characters (2 or more) or pinyin (4 letters or more); the first `places` (3) by id."""
     folded = fold(q)
     if folded.isdigit() or len(folded) < 2 or (folded.isascii() and len(folded) < 4):
         return []
@@ -913,14 +913,16 @@ def named_places(g: Graph, q: str) -> list[str]:
         endings = {fold(pinyin(e)) for e in PLACE_ENDINGS} if folded.isascii() else set(PLACE_ENDINGS)
         if whole.startswith(folded) and whole[len(folded) :] in endings:
             found.append(n.id)
-    return sorted(found)[:PLACES_OPENED]
+    return sorted(found)[:places]
 
 
-def place_hits(g: Graph, q: str, *, label: str | None, keyed: set[str]) -> list[JSON]:
+def place_hits(
+    g: Graph, q: str, *, label: str | None, keyed: set[str], places: int = PLACES_OPENED
+) -> list[JSON]:
     """What lies in the named places (1-3 LOCATED_IN hops) and the people dispatched to, holding
     a post in or advising it, curated, not found by a key, of `label`: shorter names first."""
     inside: set[str] = set()
-    for place in named_places(g, q):
+    for place in named_places(g, q, places=places):
         frontier = {place}
         for _ in range(3):
             frontier = {e.start for n in frontier for e in g.into(n, "LOCATED_IN")}
@@ -939,14 +941,22 @@ def place_hits(g: Graph, q: str, *, label: str | None, keyed: set[str]) -> list[
     ]
 
 
-def search(g: Graph, q: str, *, label: str | None = None, limit: int = 20, offset: int = 0) -> JSON:
+def search(
+    g: Graph,
+    q: str,
+    *,
+    label: str | None = None,
+    limit: int = 20,
+    offset: int = 0,
+    places: int = PLACES_OPENED,
+) -> JSON:
     """Every key's matches are among the hits here (a name, pinyin or initials that starts with
     the query is in the search key), so no more hits than the cap means no key is broad and
     the answer is exact. What lies in a place the query names follows the keys' matches."""
     keyed = search_hits(g, q, label=label)
     every = search_hits(g, q)
     assert len(every) <= SEARCH_CAP, "the model ranks every match: no key may be broad"
-    hits = keyed + place_hits(g, q, label=label, keyed={h["id"] for h in every})
+    hits = keyed + place_hits(g, q, label=label, keyed={h["id"] for h in every}, places=places)
     return {**page(hits, limit, offset), "total_exact": True, "broad": False}
 
 

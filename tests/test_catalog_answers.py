@@ -126,6 +126,11 @@ SHARED_EXPERT_FILTERS: list[dict[str, Any]] = [
     {"limit": 1, "offset": 3},
     {"limit": 2, "offset": 6},
     {"role": "科技特派员", "limit": 1, "offset": 1},
+    # songling-groups.yaml: groups in the run of 4 (ahead of the people by id), and across runs
+    {"limit": 3, "offset": 4},
+    {"limit": 2, "offset": 9},
+    {"role": "人才", "province": "province:xishi"},
+    {"role": "农技专家", "village": "village:dongshi.songling.qingmu.lizhuang"},
 ]
 
 
@@ -218,6 +223,7 @@ NEIGHBORHOODS: list[tuple[str, dict[str, Any]]] = [
     ("industry:tea", {"depth": 2, "through_shared": True, "limit": 50}),
     (TAOYUAN, {"depth": 2, "limit": 12}),
     (ZHANG_YI, {"depth": 2, "types": ["DISPATCHED_TO", "SUPPORTS", "ADVISES", "LEADS", "HAS_PROJECT"]}),
+    ("group:dongshi.songling.agri-tech-team", {"depth": 2, "limit": 8}),
 ]
 
 
@@ -305,6 +311,7 @@ PATHS: list[tuple[str, str, dict[str, Any]]] = [
     (TAOYUAN, FENGQIAO, {}),
     (ZHANG_YI, HEXI, {"max_depth": 6, "limit": 2}),
     (MEILING, FENGQIAO, {"through_shared": True}),
+    ("group:xishi.bochuan.talent-team", FENGQIAO, {}),
 ]
 
 
@@ -383,6 +390,8 @@ MULTI_VILLAGE: list[dict[str, Any]] = [
     # pages that cut inside the runs of people with as many villages (3, then 2)
     {"min_villages": 3, "limit": 2, "offset": 1},
     {"limit": 3, "offset": 4},
+    {"min_villages": 3, "limit": 3, "offset": 6},
+    {"limit": 2, "offset": 11},
 ]
 
 
@@ -474,6 +483,11 @@ DISPATCH_FILTERS: list[dict[str, Any]] = [
     *({"province": p} for p in PROVINCES),
     {"role": "第一书记", "province": "province:hunan"},
     {"limit": 2, "offset": 3},
+    # songling-groups.yaml: pages that cut inside a group's or a person's run of dispatches
+    {"province": "province:dongshi", "limit": 3, "offset": 1},
+    {"province": "province:dongshi", "offset": 8},
+    {"role": "农技专家", "limit": 2, "offset": 1},
+    {"role": "人才", "province": "province:xishi"},
 ]
 
 
@@ -494,6 +508,14 @@ FIGURE_FILTERS: list[dict[str, Any]] = [
     {"of": "alliance:zhejiang.tiantai.longxi.hanshan"},
     {"of": ZHOUNING, "measure": "村"},
     {"limit": 5, "offset": 10},
+    # songling-groups.yaml: a run of one year that pages cut into, the article's own year
+    # (year_stated false), a group's size, a county's own figure
+    {"year_from": 2023},
+    {"year_from": 2023, "limit": 2, "offset": 1},
+    {"year_from": 2024, "year_to": 2024},
+    {"measure": "集体经济", "year_from": 2022, "limit": 3, "offset": 2},
+    {"of": "group:dongshi.songling.agri-tech-team"},
+    {"of": "county:xishi.bochuan"},
 ]
 
 
@@ -575,6 +597,13 @@ SEARCHES: list[dict[str, Any]] = [
     {"q": "联建村数", "label": "Quantity"},
     {"q": "乡村振兴", "label": "Source"},
     {"q": "xyz-no-such-name"},
+    # what lies in 青木镇: four people named in two characters, a page that cuts among them
+    {"q": "青木", "limit": 2},
+    {"q": "qingmu", "limit": 3, "offset": 1},
+    # two townships named 白沙 (one in each made-up province)
+    {"q": "白沙"},
+    # 钱五 is dispatched to 松岭县 itself, not to anything in it: not among what lies in it
+    {"q": "松岭"},
 ]
 
 
@@ -691,6 +720,22 @@ def test_search_with_a_lowered_cap(
     with session(fixture_graph, graph_settings) as s:
         got = run(s, graph_settings, explore.SEARCH, explore.SearchParams(**params))
     assert got.model_dump(mode="json") == x.search_capped(G, cap=cap, **params)
+
+
+@pytest.mark.parametrize("q", ["白沙", "baisha"])
+def test_search_opens_the_first_places_by_id(
+    fixture_graph: Driver, graph_settings: Settings, monkeypatch: pytest.MonkeyPatch, q: str
+) -> None:
+    """With one place opened (the constant lowered, read per request), of the two 白沙 the first
+    by id: 白沙乡 of 东试省, whose villages and people come, not 白沙镇's 沙坪村."""
+    monkeypatch.setattr(explore, "PLACES", 1)
+    with session(fixture_graph, graph_settings) as s:
+        got = run(s, graph_settings, explore.SEARCH, explore.SearchParams(q=q)).model_dump(mode="json")
+    assert got == x.search(G, q, places=1)
+    inside = {h["id"] for h in got["items"] if h["match"] == "place"}
+    assert "village:dongshi.songling.baisha.zhulin" in inside
+    assert "village:xishi.bochuan.baisha.shaping" not in inside
+    assert x.named_places(G, q) == ["township:dongshi.songling.baisha", "township:xishi.bochuan.baisha"]
 
 
 def test_capped_searches_cover_broad_and_narrow() -> None:

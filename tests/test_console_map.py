@@ -13,12 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 from neo4j import Driver
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from pydantic import SecretStr
 
 from api.views.coverage_map import seats
 from graph.settings import Settings
-from tests.browser import CHROMIUM_ARGS, chromium_path
+from tests.browser import watch
 from tests.conftest import problem_of, serve_api
 from tests.test_views import explorer_graph, settled, shot  # noqa: F401
 
@@ -33,38 +33,11 @@ def keyed_url(graph_settings: Settings, explorer_graph: Driver) -> Iterator[str]
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """A chromium of this module's own: a Playwright left running for the session would stop
-    the next module that starts one (the notebook tests) with its event loop."""
-    path = chromium_path()
-    assert path is not None, "Debian's chromium is not installed"
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 860}, accept_downloads=True)
-    off: list[str] = []
-
-    def route(r: object) -> None:
-        request = r.request  # type: ignore[attr-defined]
-        if request.url.startswith(("data:", "blob:", "http://127.0.0.1")):
-            r.continue_()  # type: ignore[attr-defined]
-        else:
-            off.append(request.url)
-            r.abort()  # type: ignore[attr-defined]
-
-    context.route("**/*", route)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield page
-    context.close()
-    assert off == [] and errors == []
+    with watch(browser) as w:
+        yield w.page
+    assert w.page_errors == []
 
 
 def run(page: Page, query: str, params: str = "{}") -> None:

@@ -8,19 +8,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
 import yaml
 from neo4j import Driver
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from pydantic import SecretStr
 
 from api.cli import main
 from graph.settings import Settings
 from loaders.load import collect_facts, load
-from tests.browser import CHROMIUM_ARGS, MISSING, chromium_path
+from tests.browser import watch
 from tests.conftest import serve_api
 
 REPO = Path(__file__).resolve().parent.parent
@@ -46,36 +45,11 @@ def review_url(graph_settings: Settings, drafts: Path) -> Iterator[str]:
         yield url
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    path = chromium_path()
-    if path is None:
-        pytest.fail(MISSING)
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    context = browser.new_context(viewport={"width": 1400, "height": 900})
-    off_machine: list[str] = []
-
-    def route(r: Any) -> None:
-        if urlsplit(r.request.url).hostname == "127.0.0.1" or r.request.url.startswith("data:"):
-            r.continue_()
-        else:
-            off_machine.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    p = context.new_page()
-    errors: list[str] = []
-    p.on("pageerror", lambda exc: errors.append(str(exc)))
-    yield p
-    context.close()
-    assert not off_machine and not errors, (off_machine, errors)
+    with watch(browser, height=900) as w:
+        yield w.page
+    assert w.page_errors == []
 
 
 def _item(page: Page, key: str) -> Any:
@@ -119,7 +93,10 @@ def test_draft_review_save_check_load_search(
     low_key = f"{low['type']} {low['from']} -> {low['to']}"
     _item(page, low_key).locator("[data-action=accept]").click()
     assert _item(page, low_key).locator("[data-action=accept]").get_attribute("aria-pressed") == "true"
-    # mend a place: 红旗村 had two candidates; the reviewer picks one
+    # mend a place: 红旗村 had two candidates (so it is drafted below 0.5 and starts rejected);
+    # the reviewer accepts it and picks one
+    assert hongqi["confidence"] < 0.5 and len(hongqi["candidates"]) == 2
+    _item(page, hongqi["id"]).locator("[data-action=accept]").click()
     _item(page, hongqi["id"]).locator("select.rv-candidates").select_option(HONGQI_PICK)
     # and keep what the article says of it (the list's township is not named, so the village
     # hangs from nothing the file declares: this relation ties it)

@@ -12,14 +12,14 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 from xml.etree import ElementTree
 
 import httpx
 import networkx as nx
 import pytest
 from neo4j import Driver
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from api.views.network import LABEL_STYLES, RELATIONSHIP_NAMES, build_network, render_network
 from graph.model import LABELS, RELATIONSHIP_TYPES
@@ -28,7 +28,7 @@ from loaders.load import collect_facts, load
 from loaders.regions import PROGRESS_ID, SET_PROGRESS
 from queries.models import DOMAIN_TYPES, SHARED_TYPES
 from tests import expected as x
-from tests.browser import CHROMIUM_ARGS, MISSING, chromium_path
+from tests.browser import Watched, watch
 
 REPO = Path(__file__).resolve().parent.parent
 SHOTS = REPO / "test-artifacts" / "screenshots"
@@ -80,49 +80,10 @@ def explorer_graph(
     return curated_graph
 
 
-@pytest.fixture(scope="session")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as pw:
-        yield pw
-
-
-@pytest.fixture(scope="session")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    path = chromium_path()
-    if path is None:
-        pytest.fail(MISSING)
-    browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
-
-
-class Watched:
-    """A page whose requests off 127.0.0.1 are recorded and refused, with its errors kept."""
-
-    def __init__(self, page: Page) -> None:
-        self.page, self.external, self.errors = page, [], []
-
-
 @pytest.fixture
 def watched(browser: Browser, explorer_graph: Driver, api_url: str) -> Iterator[Watched]:
-    context = browser.new_context(viewport={"width": 1400, "height": 860}, accept_downloads=True)
-    page = context.new_page()
-    w = Watched(page)
-
-    def route(r: Any) -> None:
-        host = urlsplit(r.request.url).hostname
-        if r.request.url.startswith(("data:", "blob:")) or host == "127.0.0.1":
-            r.continue_()
-        else:
-            w.external.append(r.request.url)
-            r.abort()
-
-    context.route("**/*", route)
-    page.on("pageerror", lambda exc: w.errors.append(f"pageerror: {exc}"))
-    page.on("console", lambda m: w.errors.append(f"console: {m.text}") if m.type == "error" else None)
-    yield w
-    context.close()
-    assert w.external == [], f"requests off the machine: {w.external}"
+    with watch(browser) as w:
+        yield w
 
 
 def shot(page: Page, name: str) -> None:
