@@ -145,7 +145,7 @@ MATCH (n:{match}) WHERE {key} AND {keep}
 WITH n, {rank} AS rank
 ORDER BY rank, size(n.name), n.id
 LIMIT $end
-RETURN n.id AS id, rank, size(n.name) AS size
+RETURN '{name}' AS key, null AS total, n.id AS id, rank, size(n.name) AS size
 """
 SEARCH_PAGE = f"""
 UNWIND $page AS id
@@ -191,8 +191,10 @@ UNWIND within + people AS n
 WITH DISTINCT n
 WHERE n.search_scope = 'curated' AND NOT n.search CONTAINS $q{label}
 WITH n ORDER BY size(n.name), n.id
-WITH collect(n.id) AS ids, collect(size(n.name)) AS sizes
-RETURN size(ids) AS total, ids[0..$end] AS ids, sizes[0..$end] AS sizes
+WITH collect(n) AS found
+UNWIND CASE WHEN size(found) = 0 THEN [null] ELSE found[0..$end] END AS n
+RETURN 'place.contents' AS key, size(found) AS total, n.id AS id,
+       CASE WHEN n IS NULL THEN null ELSE {rank} END AS rank, size(n.name) AS size
 """
 
 
@@ -207,9 +209,10 @@ def _place_keys(text: str) -> dict[str, list[str]]:
 
 
 def _key_rows(rows: Rows) -> dict[str, list[dict[str, Any]]]:
-    """The first statement's rows by the part they came from (a key, or `place:<key>`)."""
+    """The rows of the first two steps by the part they came from: a key, `place:<key>`,
+    `<key>.regions` or `place.contents`."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for r in rows["keys"]:
+    for r in rows["keys"] + rows.get("more", []):
         out.setdefault(r["key"], []).append(r)
     return out
 
@@ -267,47 +270,37 @@ def _broad(p: SearchParams, rows: Rows) -> list[str]:
     return [k for k in _keys(p.q) if by_key.get(k) and by_key[k][0]["broad"]]
 
 
-def _in_places(rows: Rows) -> list[dict[str, Any]]:
-    if not rows.get("place.contents"):
-        return []
-    found = rows["place.contents"][0]
-    return [
-        {"id": i, "rank": _PLACE_RANK, "size": size}
-        for i, size in zip(found["ids"], found["sizes"], strict=True)
-    ]
-
-
 def _ranked(p: SearchParams, rows: Rows) -> list[dict[str, Any]]:
     """Every listed match, best first (the keys' matches are distinct); what lies in a named
     place after them (never a key's match: the place's statement leaves those out)."""
     found = [r for rs in rows.values() for r in rs if r.get("id") and r.get("rank") is not None]
-    found += _in_places(rows)
     return sorted(found, key=lambda r: (r["rank"], r["size"], r["id"]))
 
 
 def _search_then(p: SearchParams, rows: Rows) -> FollowUp:
-    """Step 2, for each broad key (only without a label: a region label of its own is never
-    broad, any other leaves the regions out): its matches among the provinces, cities and
-    counties, one part per label for its index. Step 3: the page's hits."""
+    """Step 2, one statement of UNION ALL parts: for each broad key (only without a label: a
+    region label of its own is never broad, any other leaves the regions out), its matches
+    among the provinces, cities and counties, one part per label for its index; and what lies
+    in the places the query names. Step 3: the page's hits."""
     keys = _keys(p.q)
-    regions = {
-        f"{key}.regions": "UNION ALL".join(
+    if "more" not in rows:
+        parts = [
             SEARCH_REGION_LABEL.format(
+                name=f"{key}.regions",
                 match=label,
                 key=_KEYS[key].format(v="n"),
                 keep=" AND ".join(["true", *_earlier(keys, key, "n")]),
                 rank=_RANK,
             )
+            for key in (_broad(p, rows) if p.label is None else [])
             for label in BROAD_LABELS
-        )
-        for key in (_broad(p, rows) if p.label is None else [])
-    }
-    if regions.keys() - rows.keys():
-        return regions, {}
-    place_ids = _place_ids(rows)
-    if place_ids and "place.contents" not in rows:
-        label = f" AND n:{p.label}" if p.label else ""
-        return {"place.contents": SEARCH_PLACE_CONTENTS.format(label=label)}, {"place_ids": place_ids}
+        ]
+        place_ids = _place_ids(rows)
+        if place_ids:
+            label = f" AND n:{p.label}" if p.label else ""
+            parts.append(SEARCH_PLACE_CONTENTS.format(label=label, rank=_PLACE_RANK))
+        if parts:
+            return {"more": "UNION ALL".join(parts)}, {"place_ids": place_ids}
     if "page" in rows:
         return {}, {}
     page_ids = [r["id"] for r in _ranked(p, rows)[p.offset : p.offset + p.limit]]
@@ -323,9 +316,9 @@ def region_path(regions: list[dict[str, Any]]) -> list[str]:
 def _search_shape(p: SearchParams, rows: Rows) -> SearchPage:
     broad = _broad(p, rows)
     by_key = _key_rows(rows)
-    total = sum(by_key[k][0]["total"] for k in _keys(p.q) if by_key.get(k) and k not in broad)
-    if rows.get("place.contents"):
-        total += rows["place.contents"][0]["total"]
+    total = sum(
+        by_key[k][0]["total"] for k in (*_keys(p.q), "place.contents") if by_key.get(k) and k not in broad
+    )
     ranked = {r["id"]: r for r in _ranked(p, rows)[p.offset : p.offset + p.limit]}
     order = {hit_id: i for i, hit_id in enumerate(ranked)}
     hits = sorted(rows["page"], key=lambda r: order[r["hit"]["id"]])
