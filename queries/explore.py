@@ -124,6 +124,10 @@ _RANK = """CASE WHEN n.search CONTAINS $exact
 # key keeps none (nulls sort last), so the counts always come back. Whether a key is broad is
 # decided before the earlier keys' matches are left out: a key whose first matches are all
 # left out ("h" by initials, after pinyin) would otherwise scan every match to fill the probe.
+# Every key (and the places the query names) is one part of a single UNION ALL,
+# each part named by its `key` column: each part's leading MATCH is still its own index seek
+# on both servers, and the keys cost one round trip instead of one each (two to five
+# statements of about a millisecond apiece, most of it the statement's fixed cost).
 SEARCH_KEY = """
 MATCH (n:{match}) WHERE {key}
 WITH n LIMIT $probe
@@ -134,14 +138,14 @@ UNWIND CASE WHEN size(kept) = 0 THEN [null] ELSE kept END AS n
 WITH broad, size(kept) AS total, n, CASE WHEN n IS NULL THEN null ELSE {rank} END AS rank
 ORDER BY rank, size(n.name), n.id
 LIMIT $end
-RETURN broad, total, n.id AS id, rank, size(n.name) AS size
+RETURN '{name}' AS key, broad, total, n.id AS id, rank, size(n.name) AS size
 """
 SEARCH_REGION_LABEL = """
 MATCH (n:{match}) WHERE {key} AND {keep}
 WITH n, {rank} AS rank
 ORDER BY rank, size(n.name), n.id
 LIMIT $end
-RETURN n.id AS id, rank, size(n.name) AS size
+RETURN '{name}' AS key, null AS total, n.id AS id, rank, size(n.name) AS size
 """
 SEARCH_PAGE = f"""
 UNWIND $page AS id
@@ -170,7 +174,7 @@ SEARCH_PLACE = """
 UNWIND $place_keys AS k
 MATCH (d:Entity {{{key}: k}})
 WHERE {labels}
-RETURN DISTINCT d.id AS id
+RETURN DISTINCT '{name}' AS key, null AS broad, null AS total, d.id AS id, null AS rank, null AS size
 ORDER BY id
 LIMIT $places
 """
@@ -187,8 +191,10 @@ UNWIND within + people AS n
 WITH DISTINCT n
 WHERE n.search_scope = 'curated' AND NOT n.search CONTAINS $q{label}
 WITH n ORDER BY size(n.name), n.id
-WITH collect(n.id) AS ids, collect(size(n.name)) AS sizes
-RETURN size(ids) AS total, ids[0..$end] AS ids, sizes[0..$end] AS sizes
+WITH collect(n) AS found
+UNWIND CASE WHEN size(found) = 0 THEN [null] ELSE found[0..$end] END AS n
+RETURN 'place.contents' AS key, size(found) AS total, n.id AS id,
+       CASE WHEN n IS NULL THEN null ELSE {rank} END AS rank, size(n.name) AS size
 """
 
 
@@ -202,8 +208,17 @@ def _place_keys(text: str) -> dict[str, list[str]]:
     return {"key_name": [q + s for s in PLACE_SUFFIXES]}
 
 
+def _key_rows(rows: Rows) -> dict[str, list[dict[str, Any]]]:
+    """The rows of the first two steps by the part they came from: a key, `place:<key>`,
+    `<key>.regions` or `place.contents`."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for r in rows["keys"] + rows.get("more", []):
+        out.setdefault(r["key"], []).append(r)
+    return out
+
+
 def _place_ids(rows: Rows) -> list[str]:
-    found = {r["id"] for name, rs in rows.items() if name.startswith("place:") for r in rs}
+    found = {r["id"] for name, rs in _key_rows(rows).items() if name.startswith("place:") for r in rs}
     return sorted(found)[:PLACES]
 
 
@@ -233,65 +248,59 @@ def _search_cypher(p: SearchParams) -> dict[str, str]:
     match = p.label if own_index else ENTITY_LABEL
     label = [f"x:{p.label}"] if p.label and not own_index else []
     keys = _keys(p.q)
-    places = {
-        f"place:{key}": SEARCH_PLACE.format(key=key, labels=" OR ".join(f"d:{x}" for x in PLACE_LABELS))
+    places = [
+        SEARCH_PLACE.format(name=f"place:{key}", key=key, labels=" OR ".join(f"d:{x}" for x in PLACE_LABELS))
         for key in _place_keys(p.q)
-    }
-    return {
-        key: SEARCH_KEY.format(
+    ]
+    parts = [
+        SEARCH_KEY.format(
+            name=key,
             match=match,
             key=_KEYS[key].format(v="n"),
             keep=" AND ".join(["true", *_earlier(keys, key, "x"), *label]),
             rank=_RANK,
         )
         for key in keys
-    } | places
+    ]
+    return {"keys": "UNION ALL".join(parts + places)}
 
 
 def _broad(p: SearchParams, rows: Rows) -> list[str]:
-    return [k for k in _keys(p.q) if rows[k] and rows[k][0]["broad"]]
-
-
-def _in_places(rows: Rows) -> list[dict[str, Any]]:
-    if not rows.get("place.contents"):
-        return []
-    found = rows["place.contents"][0]
-    return [
-        {"id": i, "rank": _PLACE_RANK, "size": size}
-        for i, size in zip(found["ids"], found["sizes"], strict=True)
-    ]
+    by_key = _key_rows(rows)
+    return [k for k in _keys(p.q) if by_key.get(k) and by_key[k][0]["broad"]]
 
 
 def _ranked(p: SearchParams, rows: Rows) -> list[dict[str, Any]]:
     """Every listed match, best first (the keys' matches are distinct); what lies in a named
     place after them (never a key's match: the place's statement leaves those out)."""
-    found = [r for rs in rows.values() for r in rs if r.get("id") and "rank" in r] + _in_places(rows)
+    found = [r for rs in rows.values() for r in rs if r.get("id") and r.get("rank") is not None]
     return sorted(found, key=lambda r: (r["rank"], r["size"], r["id"]))
 
 
 def _search_then(p: SearchParams, rows: Rows) -> FollowUp:
-    """Step 2, for each broad key (only without a label: a region label of its own is never
-    broad, any other leaves the regions out): its matches among the provinces, cities and
-    counties, one part per label for its index. Step 3: the page's hits."""
+    """Step 2, one statement of UNION ALL parts: for each broad key (only without a label: a
+    region label of its own is never broad, any other leaves the regions out), its matches
+    among the provinces, cities and counties, one part per label for its index; and what lies
+    in the places the query names. Step 3: the page's hits."""
     keys = _keys(p.q)
-    regions = {
-        f"{key}.regions": "UNION ALL".join(
+    if "more" not in rows:
+        parts = [
             SEARCH_REGION_LABEL.format(
+                name=f"{key}.regions",
                 match=label,
                 key=_KEYS[key].format(v="n"),
                 keep=" AND ".join(["true", *_earlier(keys, key, "n")]),
                 rank=_RANK,
             )
+            for key in (_broad(p, rows) if p.label is None else [])
             for label in BROAD_LABELS
-        )
-        for key in (_broad(p, rows) if p.label is None else [])
-    }
-    if regions.keys() - rows.keys():
-        return regions, {}
-    place_ids = _place_ids(rows)
-    if place_ids and "place.contents" not in rows:
-        label = f" AND n:{p.label}" if p.label else ""
-        return {"place.contents": SEARCH_PLACE_CONTENTS.format(label=label)}, {"place_ids": place_ids}
+        ]
+        place_ids = _place_ids(rows)
+        if place_ids:
+            label = f" AND n:{p.label}" if p.label else ""
+            parts.append(SEARCH_PLACE_CONTENTS.format(label=label, rank=_PLACE_RANK))
+        if parts:
+            return {"more": "UNION ALL".join(parts)}, {"place_ids": place_ids}
     if "page" in rows:
         return {}, {}
     page_ids = [r["id"] for r in _ranked(p, rows)[p.offset : p.offset + p.limit]]
@@ -306,9 +315,10 @@ def region_path(regions: list[dict[str, Any]]) -> list[str]:
 
 def _search_shape(p: SearchParams, rows: Rows) -> SearchPage:
     broad = _broad(p, rows)
-    total = sum(rows[k][0]["total"] for k in _keys(p.q) if rows[k] and k not in broad)
-    if rows.get("place.contents"):
-        total += rows["place.contents"][0]["total"]
+    by_key = _key_rows(rows)
+    total = sum(
+        by_key[k][0]["total"] for k in (*_keys(p.q), "place.contents") if by_key.get(k) and k not in broad
+    )
     ranked = {r["id"]: r for r in _ranked(p, rows)[p.offset : p.offset + p.limit]}
     order = {hit_id: i for i, hit_id in enumerate(ranked)}
     hits = sorted(rows["page"], key=lambda r: order[r["hit"]["id"]])
@@ -496,6 +506,10 @@ class Network(BaseModel):
     cut: Cut
 
 
+# The centre comes back with the nodes (one statement, not two: a round trip is about half a
+# millisecond of fixed cost on the local server, and several under load); null when no entity
+# has the id. The aggregation gives its one row even when nothing matched; should a server give
+# none, the centre is looked up alone.
 NEIGHBORHOOD_CENTER = f"MATCH (n:Entity {{id: $id}}) RETURN {ref('n')} AS center"
 # Breadth first, one layer per hop (depth is a validated integer 1..3, the one value formatted
 # into the text): layer k holds the nodes one step from layer k-1, and a node's distance is the
@@ -526,8 +540,10 @@ WITH m, min(distance) AS distance
 WHERE m.id <> $id
 ORDER BY distance, m.id
 WITH collect({ref}) AS reached, collect(m) AS nodes
-WITH reached, nodes[0..$limit] + COLLECT {{ MATCH (c:Entity {{id: $id}}) RETURN c }} AS kept_nodes
-RETURN size(reached) AS total, reached[0..$limit] AS kept, [x IN reached[$limit..] | x.label] AS cut_labels,
+WITH reached, nodes, COLLECT {{ MATCH (c:Entity {{id: $id}}) RETURN c }} AS centre
+WITH reached, nodes[0..$limit] + centre AS kept_nodes, centre[0] AS c
+RETURN {center} AS center, size(reached) AS total, reached[0..$limit] AS kept,
+       [x IN reached[$limit..] | x.label] AS cut_labels,
        COLLECT {{
          UNWIND kept_nodes AS a
          MATCH (a)-[r]->(b:Entity)
@@ -549,6 +565,7 @@ def _neighborhood_cypher(depth: int) -> str:
         depth=depth,
         all_layers=", ".join(f"d{k}" for k in range(1, depth + 1)),
         ref=ref("m", distance="distance"),
+        center=ref("c"),
         edge=edge("r", "a.id", "b.id"),
     )
 
@@ -563,8 +580,15 @@ def _neighborhood_bind(p: NeighborhoodParams) -> dict[str, Any]:
     }
 
 
+def _neighborhood_then(p: NeighborhoodParams, rows: Rows) -> FollowUp:
+    if rows["nodes"] or "center" in rows:
+        return {}, {}
+    return {"center": NEIGHBORHOOD_CENTER}, {}
+
+
 def _neighborhood_shape(p: NeighborhoodParams, rows: Rows) -> Network:
-    if not rows["center"]:
+    found = rows["nodes"] or rows["center"]
+    if not found or not found[0]["center"]:
         raise NotFound(f"no entity with id {p.id!r}")
     empty: dict[str, Any] = {"total": 0, "kept": [], "cut_labels": [], "edges": []}
     result = rows["nodes"][0] if rows["nodes"] else empty
@@ -573,7 +597,7 @@ def _neighborhood_shape(p: NeighborhoodParams, rows: Rows) -> Network:
         by_label[label] = by_label.get(label, 0) + 1
     edges = sorted((edge_from(e) for e in result["edges"]), key=lambda e: (e.type, e.start, e.end))
     return Network(
-        center=Ref(**rows["center"][0]["center"]),
+        center=Ref(**found[0]["center"]),
         nodes=[Node(**k) for k in result["kept"]],
         edges=edges,
         truncated=result["total"] > p.limit,
@@ -589,12 +613,10 @@ NEIGHBORHOOD_ENTRY = register(
         summary_en="Everything within 1-3 hops of an entity, filtered by label and relationship type, capped",
         params=NeighborhoodParams,
         result=Network,
-        cypher=lambda p: {
-            "center": NEIGHBORHOOD_CENTER,
-            "nodes": _neighborhood_cypher(p.depth),
-        },
+        cypher=lambda p: {"nodes": _neighborhood_cypher(p.depth)},
         bind=_neighborhood_bind,
         shape=_neighborhood_shape,
+        then=_neighborhood_then,
     )
 )
 
