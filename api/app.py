@@ -22,7 +22,7 @@ from neo4j.exceptions import DriverError
 from api import docs, problems
 from api.deps import GraphDep, KeyRequired, ReadAccess, SettingsDep
 from api.divisions_load import BackgroundDivisions, divisions_status
-from api.graph import GraphHandle, answer_json, within
+from api.graph import GraphHandle, answer_json
 from api.middleware import Guard, cors_kwargs
 from api.problems import BadRequest
 from api.views import review
@@ -255,8 +255,8 @@ def _routes(app: FastAPI) -> None:
         local = {"local_server": graph.status()} if graph.keeper is not None else {}
         try:
             driver = await graph.current()
-            info = await within(settings.connect_timeout, "the health check", driver.get_server_info)
-            divisions = await within(
+            info = await graph.within(settings.connect_timeout, "the health check", driver.get_server_info)
+            divisions = await graph.within(
                 settings.connect_timeout,
                 "reading the divisions' load",
                 lambda: divisions_status(driver, settings),
@@ -385,7 +385,7 @@ def _routes(app: FastAPI) -> None:
         log.debug("cypher parameters", extra={"params": req.params})
         driver = await graph.current()
         async with slots:
-            answer = await within(
+            answer = await graph.within(
                 settings.cypher_timeout,
                 "the query",
                 lambda: run_cypher_async(

@@ -2,11 +2,13 @@
 unit of work bounded by a deadline.
 
 The local server is watched (graph/keeper.py): when it exits or stops answering it is started
-again, and while it is down requests answer 503 at once instead of waiting on the driver. If it
-comes back on new ports, the API notices its state file changed, resolves the target again and
-swaps the driver, without a restart.
-A unit of work runs under `asyncio.wait_for`: at the deadline its task is cancelled, and the
-driver then kills (not returns) the connection, so a frozen graph cannot hold the pool.
+again. Any graph, local or not, is probed while requests wait on it (api/reachability.py):
+while it is gone requests answer 503 at once instead of waiting on the driver, and when it
+answers again the driver is opened afresh. If the local server comes back on new ports, the
+API notices its state file changed, resolves the target again and swaps the driver, without
+a restart.
+A unit of work runs under a deadline: at the deadline its task is cancelled, and the driver
+then kills (not returns) the connection, so a frozen graph cannot hold the pool.
 """
 
 from __future__ import annotations
@@ -25,12 +27,13 @@ from pydantic import TypeAdapter
 from starlette.responses import Response
 
 from api.cache import AnswerCache, Unchecked
+from api.reachability import Reachability
 from graph import version
 from graph.connection import GraphUnavailable, Target, open_async_driver, resolve_target
 from graph.keeper import Keeper
 from graph.local_server import LocalServer
 from graph.settings import Settings
-from queries.catalog import Entry, QueryTimedOut, run_async
+from queries.catalog import Entry, run_async
 
 log = logging.getLogger("ruralkg.graph")
 T = TypeVar("T")
@@ -50,6 +53,7 @@ class GraphHandle:
         self._lock = asyncio.Lock()
         self._retired: set[asyncio.Task[None]] = set()
         self.answers = AnswerCache(settings)
+        self.reach = Reachability(settings)
         self.keeper = Keeper(settings) if settings.uses_local_server and settings.heal else None
 
     def _state_signature(self) -> tuple[int, int] | None:
@@ -81,15 +85,38 @@ class GraphHandle:
         if self.target is not None and target.uri == self.target.uri and self.driver is not None:
             self.target = target
             return
-        old = self.driver
-        self.driver = await open_async_driver(target, self.settings, verify=False)
         if self.target is not None:
             log.warning("the graph moved: now at %s (was %s)", target.uri, self.target.uri)
+        await self._swap(target)
+
+    async def _swap(self, target: Target) -> None:
+        """A new driver for `target`; the old one is closed in the background."""
+        old = self.driver
+        self.driver = await open_async_driver(target, self.settings, verify=False)
         self.target = target
         if old is not None:
             task = asyncio.create_task(self._retire(old))
             self._retired.add(task)
             task.add_done_callback(self._retired.discard)
+
+    async def _back(self) -> None:
+        """The graph answers again: a fresh pool, not the connections to the server that left."""
+        async with self._lock:
+            if self.target is not None:
+                await self._swap(self.target)
+
+    async def _target_now(self) -> Target | None:
+        """Where the graph is now (the local server may have moved while it was down)."""
+        if self._stale():
+            async with self._lock:
+                if self._stale():
+                    await self._resolve()
+        return self.target
+
+    async def within(self, deadline: float, what: str, unit: Callable[[], Awaitable[T]]) -> T:
+        """Run a unit of work on the graph under a deadline (QueryTimedOut when it passes);
+        GraphUnavailable as soon as the graph is found gone while it waits."""
+        return await self.reach.within(deadline, what, unit, self._target_now, self._back)
 
     async def _retire(self, driver: AsyncDriver) -> None:
         with contextlib.suppress(Exception):
@@ -101,6 +128,8 @@ class GraphHandle:
         if self.keeper is not None and self.keeper.down:
             state = self.keeper.state
             raise GraphUnavailable(f"the local graph server is down ({state}); it is being started again")
+        if self.reach.reason is not None:
+            raise GraphUnavailable(self.reach.reason)
         if self._stale():
             async with self._lock:
                 if self._stale():
@@ -126,13 +155,14 @@ class GraphHandle:
                 record = await (await session.run(version.READ)).single()
             return version.token_of(record["tokens"] if record else [])
 
-        return await within(self.settings.connect_timeout, "reading the graph's data version", read)
+        return await self.within(self.settings.connect_timeout, "reading the graph's data version", read)
 
     def status(self) -> dict[str, Any] | None:
         """What the watcher of the local server sees (None on another graph), for /health."""
         return self.keeper.status() if self.keeper is not None else None
 
     async def close(self) -> None:
+        await self.reach.close()
         if self.keeper is not None:
             await asyncio.to_thread(self.keeper.stop)
         if self.driver is not None:
@@ -140,17 +170,6 @@ class GraphHandle:
                 await asyncio.wait_for(self.driver.close(), self.settings.connect_timeout)
         for task in list(self._retired):
             task.cancel()
-
-
-async def within(deadline: float, what: str, unit: Callable[[], Awaitable[T]]) -> T:
-    """Run a unit of work under a deadline; QueryTimedOut when it passes. The unit runs in the
-    caller's task (`asyncio.timeout`, not `wait_for`'s task of its own per request), and is
-    cancelled where it waits when the deadline passes."""
-    try:
-        async with asyncio.timeout(deadline):
-            return await unit()
-    except TimeoutError:
-        raise QueryTimedOut(f"{what} ran longer than {deadline:g} s") from None
 
 
 async def answer(graph: GraphHandle, entry: Entry[Any, Any], params: Any) -> Any:
@@ -166,7 +185,7 @@ async def answer(graph: GraphHandle, entry: Entry[Any, Any], params: Any) -> Any
 
     t0 = time.monotonic()
     try:
-        return await within(settings.query_timeout, f"the query {entry.name!r}", unit)
+        return await graph.within(settings.query_timeout, f"the query {entry.name!r}", unit)
     finally:
         ms = (time.monotonic() - t0) * 1000
         if ms >= settings.slow_query_ms:

@@ -3,6 +3,7 @@ the requests uvicorn itself refuses before the app sees them."""
 
 from __future__ import annotations
 
+import gc
 import json
 
 import h11
@@ -18,6 +19,11 @@ from graph.settings import Settings
 GRACEFUL_SHUTDOWN_SECONDS = 3
 # Header block and request line limit: what h11 refuses above it is a 400 problem.
 MAX_HEADER_BYTES = 16 * 1024
+# Allocations between two young collections (Python's default is 700). A request on a cache
+# miss allocates thousands of objects (driver records, rows, models); at 700 the collector ran
+# several times per request and, with the app's own objects in the old generations, took
+# 0.7 ms of the API's 4-5 ms of CPU per request (measured with gc.callbacks, issue 21).
+GC_YOUNG_THRESHOLD = 10_000
 
 
 class ProblemH11Protocol(H11Protocol):
@@ -63,6 +69,17 @@ def config(app: FastAPI, settings: Settings, host: str, port: int, log_level: st
     )
 
 
+def tune_gc() -> None:
+    """Move everything alive now (modules, the app, its models and routes: objects that live as
+    long as the process) out of the collector's sight, and collect the young less often: the
+    collections a request pays for then look only at what requests made."""
+    gc.collect()
+    gc.freeze()
+    _, older, oldest = gc.get_threshold()
+    gc.set_threshold(GC_YOUNG_THRESHOLD, older, oldest)
+
+
 def serve(app: FastAPI, settings: Settings, host: str, port: int, log_level: str = "info") -> None:
     configure(settings.log_format, getattr(__import__("logging"), log_level.upper()))
+    tune_gc()
     uvicorn.Server(config(app, settings, host, port, log_level)).run()

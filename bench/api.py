@@ -153,6 +153,9 @@ def measure(
         f"(throughput {cold['rps'] / driver['rps']:.2f}x the driver's); answered from its cache, "
         f"/search serves {warm['rps']:,.0f} requests/s, {warm['rps'] / cold['rps']:.1f}x its own cache "
         "misses (hits are set against the same API's misses: the driver keeps no answers). "
+        f"On cache misses the API spends {cold['api_cpu_ms']:.2f} ms of CPU per request, of which "
+        f"the driver's own work is about what its clients spent per request ({driver['client_cpu_ms']:.2f} "
+        f"ms): the API's share is {cold['api_cpu_ms'] - driver['client_cpu_ms']:.2f} ms. "
         f"API peak RSS {peak:,.0f} MB."
     )
     return {"runs": runs, "api_peak_mb": peak}

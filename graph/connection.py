@@ -104,11 +104,16 @@ def open_driver(target: Target, settings: Settings) -> Driver:
     return driver
 
 
-async def open_async_driver(target: Target, settings: Settings, *, verify: bool = True) -> AsyncDriver:
+async def open_async_driver(
+    target: Target, settings: Settings, *, verify: bool = True, config: dict[str, Any] | None = None
+) -> AsyncDriver:
     """An async driver; with verify=False it connects on first use (a service that starts
-    while its graph is down answers 503 until the graph is back)."""
+    while its graph is down answers 503 until the graph is back). `config` overrides the
+    settings' driver configuration (the API's probe of the graph keeps one connection)."""
     try:
-        driver = AsyncGraphDatabase.driver(target.uri, auth=target.auth, **_driver_config(settings))
+        driver = AsyncGraphDatabase.driver(
+            target.uri, auth=target.auth, **(_driver_config(settings) | (config or {}))
+        )
     except _REACH_ERRORS as exc:
         raise _unavailable(target, exc) from None
     if verify:
