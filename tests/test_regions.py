@@ -256,6 +256,11 @@ def test_the_keys_file_holds_what_graph_text_makes_of_each_name(tmp_path: Path) 
     keys.write_bytes(lzma.compress(f"code,{','.join(KEY_COLUMNS)}\n35,a,b,c,d,e\n3510,a,b,c,d,e\n".encode()))
     with pytest.raises(DivisionDataError, match=r"k.csv.xz:3: expected the keys of 3509 宁德市"):
         list(read_divisions(path=divisions, keys=keys))
+    # what the build writes, the reader takes
+    assert divisions_build.build_keys(divisions, keys) == 2
+    assert [d.keys for d in read_divisions(path=divisions, keys=keys)] == [
+        division_keys("35", "福建省"), division_keys("3509", "宁德市"),
+    ]  # fmt: skip
 
 
 def test_zhouning_in_the_file() -> None:
