@@ -31,7 +31,7 @@ from neo4j import Driver, ManagedTransaction
 
 from graph.model import SYNTHETIC
 from graph.settings import Settings
-from loaders.facts import SourceFacts
+from loaders.facts import SourceFacts, set_props
 from loaders.synthetic import BULK_BATCH, GROUP_ROWS
 from loaders.writer import MERGE_RELATIONS, _derived
 
@@ -118,10 +118,6 @@ def _groups(sample: Sequence[SourceFacts], group_rows: int) -> Iterator[list[Sou
         yield group
 
 
-def _set(props: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in props.items() if v is not None}
-
-
 class Planner:
     """The statements of the raw way, group by group; the graph's answers to its one read (which
     ids are there already) shape the writes that follow it."""
@@ -136,10 +132,10 @@ class Planner:
         rows = []
         for f in group:
             assert f.source is not None
-            props = _set(f.source_props())
+            props = set_props(f.source_props())
             derived = _derived(props["name"], [], None, None, own_kind=f.source.kind)
             date = f.source.date.isoformat() if f.source.date else None
-            rows.append({"props": {**props, **_set(derived), "id": f.source_id}, "date": date})
+            rows.append({"props": {**props, **set_props(derived), "id": f.source_id}, "date": date})
         return Statement(RAW_SOURCES, rows)
 
     def lookup(self, group: Sequence[SourceFacts]) -> Statement:
@@ -169,7 +165,7 @@ class Planner:
                 row = {"id": e.id, "source": f.source_id, "evidence": e.evidence, "aliases": list(e.aliases)}
                 if e.id in fresh:
                     fresh.discard(e.id)
-                    props = {**_set(e.props), **_set(self._derived(e.id)), "id": e.id}
+                    props = {**set_props(e.props), **set_props(self._derived(e.id)), "id": e.id}
                     by_label[e.label].append({**row, "props": props})
                 else:
                     mentions.append({**row, "props": {**e.props, **self._derived(e.id)}})
@@ -189,7 +185,7 @@ class Planner:
                 stated = self.whole.relations[r.key]
                 if r.start in self.created or r.end in self.created:
                     props = {
-                        **_set(r.props),
+                        **set_props(r.props),
                         "sources": [s for s, _ in stated],
                         "evidence": [e for _, e in stated],
                     }

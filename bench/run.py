@@ -427,8 +427,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--repeats", type=int, default=100, help="timed runs per catalog entry")
     parser.add_argument("--api-seconds", type=float, default=15, help="how long the clients run, each way")
-    parser.add_argument("--sample-rows", type=int, default=20_000, help="rows of the throughput sample")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds of the load ways")
+    # 20,000 rows in 2 rounds took about 3 s a way on a quiet machine while the server's JIT was
+    # still warming between rounds, favouring the way measured last (docs/benchmarks/load-baselines.md)
+    parser.add_argument("--sample-rows", type=int, default=40_000, help="rows of the throughput sample")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the load ways")
     parser.add_argument("--naive-seconds", type=float, default=20, help="how long the naive script runs")
     parser.add_argument(
         "--load-only", action="store_true", help="stop after the load throughput (no overlay, queries, API)"

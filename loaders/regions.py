@@ -27,19 +27,19 @@ from graph.connection import session
 from graph.divisions import full_code
 from graph.schema import apply_schema
 from graph.settings import Settings
-from graph.text import name_keys, pinyin, search_key
 from loaders.casefile import CaseError, CaseFile
 from loaders.gazetteer import (
+    KEYS_FILE,
     SOURCE_ID,
     SOURCE_PROPS,
     Division,
     Place,
     Resolution,
     count_divisions,
+    division_keys,
     places_of,
     read_divisions,
     resolve,
-    short_name,
 )
 from loaders.writer import MERGE_RELATIONS, SourceWriter
 
@@ -254,7 +254,7 @@ def division_kind(d: Division) -> str | None:
 
 def division_row(d: Division, ids: dict[str, str]) -> dict[str, Any]:
     """One division as the row CREATE_DIVISIONS, UPDATE_DIVISIONS and MERGE_LOCATED_IN take."""
-    short = short_name(d.name)
+    search, pinyin, key_name, key_pinyin, key_initials = d.keys or division_keys(d.code, d.name)
     return {
         "id": ids.get(d.code) or d.id,
         "curated": d.code in ids,
@@ -263,9 +263,11 @@ def division_row(d: Division, ids: dict[str, str]) -> dict[str, Any]:
         "name": d.name,
         "level": d.level,
         "division": division_kind(d),
-        "search": search_key([d.name, short, d.code]),
-        "pinyin": pinyin(d.name),
-        **name_keys(d.name),
+        "search": search,
+        "pinyin": pinyin,
+        "key_name": key_name,
+        "key_pinyin": key_pinyin,
+        "key_initials": key_initials,
         "parent": (ids.get(d.parent) or Division(d.parent, "").id) if d.parent else None,
         # the official row itself: its code names its parent
         "evidence": f"{d.name}({d.code})",
@@ -460,7 +462,7 @@ def load_regions(
     writer.ensure_source()
     _set_progress(driver, settings, progress)
     link_curated(driver, settings, resolution)  # first: no division loaded twice under two ids
-    divisions = islice(read_divisions(scope), progress.done, None)
+    divisions = islice(read_divisions(scope, keys=KEYS_FILE), progress.done, None)
     counts = writer.write(
         division_rows(divisions, resolution.ids_by_code), fresh=progress.mode == "create", progress=progress
     )

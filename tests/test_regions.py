@@ -14,6 +14,7 @@ import tarfile
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from contextlib import redirect_stdout
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,11 @@ from loaders import divisions_build
 from loaders.gazetteer import (
     DIVISIONS_FILE,
     INTEGRITY,
+    KEY_COLUMNS,
+    KEYS_FILE,
     Division,
+    DivisionDataError,
+    division_keys,
     normalize_within,
     place_key,
     read_divisions,
@@ -230,6 +235,32 @@ def test_the_file_is_the_whole_2023_list() -> None:
         by_length[len(d.code)] += 1
     # the package's 665,276 rows less five stand-ins (graph.divisions.is_placeholder)
     assert dict(by_length) == {2: 31, 4: 342, 6: 2975, 9: 41351, 12: 620572}
+
+
+def test_the_keys_file_holds_what_graph_text_makes_of_each_name(tmp_path: Path) -> None:
+    """The keys are built once (`python -m loaders.divisions_build --keys`), not per load: a
+    change to graph/text.py that leaves them stale fails here. Reading checks every row's code
+    against the divisions file; a slice is recomputed."""
+    keyed = list(islice(read_divisions(keys=KEYS_FILE), 0, None, 97))
+    assert len(keyed) > 6_800
+    for d in keyed:
+        assert d.keys == division_keys(d.code, d.name), d
+    qinxi = next(d for d in read_divisions(["350925104209"], keys=KEYS_FILE) if d.code == "350925104209")
+    assert qinxi.keys == (
+        "|芹溪村委会|qinxicunweihui|qxcwh|芹溪|qinxi|qx|350925104209|", "qin xi cun wei hui",
+        "芹溪村委会", "qinxicunweihui", "qxcwh",
+    )  # fmt: skip
+    # a keys file out of step with the divisions file is refused, naming the row
+    divisions, keys = tmp_path / "d.csv.xz", tmp_path / "k.csv.xz"
+    divisions.write_bytes(lzma.compress("code,name\n35,福建省\n3509,宁德市\n".encode()))
+    keys.write_bytes(lzma.compress(f"code,{','.join(KEY_COLUMNS)}\n35,a,b,c,d,e\n3510,a,b,c,d,e\n".encode()))
+    with pytest.raises(DivisionDataError, match=r"k.csv.xz:3: expected the keys of 3509 宁德市"):
+        list(read_divisions(path=divisions, keys=keys))
+    # what the build writes, the reader takes
+    assert divisions_build.build_keys(divisions, keys) == 2
+    assert [d.keys for d in read_divisions(path=divisions, keys=keys)] == [
+        division_keys("35", "福建省"), division_keys("3509", "宁德市"),
+    ]  # fmt: skip
 
 
 def test_zhouning_in_the_file() -> None:

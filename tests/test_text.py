@@ -5,11 +5,13 @@ made; here a slice of them, and the odd cases, each run.)"""
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from itertools import islice
 
 from pypinyin import Style, lazy_pinyin
 
-from graph.text import initials, pinyin, to_simplified
+from graph.text import fold, initials, pinyin, to_simplified
 from loaders.gazetteer import read_divisions, short_name
 
 ODD = ["芹溪村", "abc第1村", "重庆市", "绿村", "A区 B", "吕家庄", "〇村", "ABC", "長樂", "", "  "]
@@ -22,3 +24,13 @@ def test_one_pass_gives_pypinyins_styles() -> None:
         text = to_simplified(name)
         assert pinyin(name) == " ".join(p for p in lazy_pinyin(text, v_to_u=False) if p.strip()).lower()
         assert initials(name) == "".join(lazy_pinyin(text, style=Style.FIRST_LETTER)).lower()
+
+
+def test_ascii_folds_without_nfkc_and_opencc() -> None:
+    """fold() skips NFKC and OpenCC for ASCII text (pinyin, codes): both leave every ASCII
+    character as it is, so the short path gives what the long one does."""
+    text = "".join(chr(i) for i in range(128))
+    assert unicodedata.normalize("NFKC", text) == text
+    assert to_simplified(text) == text
+    for sample in (text, "Qin Xi  Cun|350925", "ABC\tdef\n", "qx|c"):
+        assert fold(sample) == re.sub(r"\s+", "", sample).lower().replace("|", "")
