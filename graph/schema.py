@@ -27,7 +27,7 @@ def schema_statements() -> list[str]:
             f"CREATE CONSTRAINT {name}_id_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
         )
         statements.append(f"CREATE INDEX {name}_name IF NOT EXISTS FOR (n:{label}) ON (n.name)")
-    return statements + GAZETTEER_STATEMENTS
+    return statements + GAZETTEER_STATEMENTS + TALLY_STATEMENTS
 
 
 # The official divisions (loaders.regions): the 12-digit code is unique graph-wide, and search
@@ -50,6 +50,9 @@ GAZETTEER_STATEMENTS = [
         for key in SEARCH_KEYS
     ),
 ]
+
+# The figures kept per place (loaders.tally): one node per place, found by the place's id.
+TALLY_STATEMENTS = ["CREATE CONSTRAINT tally_id_unique IF NOT EXISTS FOR (n:Tally) REQUIRE n.id IS UNIQUE"]
 
 
 def apply_schema(driver: Driver, settings: Settings) -> int:
