@@ -51,8 +51,11 @@ GAZETTEER_STATEMENTS = [
     ),
 ]
 
-# The figures kept per place (loaders.tally): one node per place, found by the place's id.
-TALLY_STATEMENTS = ["CREATE CONSTRAINT tally_id_unique IF NOT EXISTS FOR (n:Tally) REQUIRE n.id IS UNIQUE"]
+# The figures kept per place and per relationship type (loaders.tally): one node each, by id.
+TALLY_STATEMENTS = [
+    f"CREATE CONSTRAINT {_snake(label)}_id_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
+    for label in ("Tally", "TypeTally")
+]
 
 
 def apply_schema(driver: Driver, settings: Settings) -> int:

@@ -10,7 +10,8 @@ as with LoadProgress and DataVersion), with one integer per measure:
   path to D (queries.regions defined them that way when it counted them on each request);
 - `entities`: overview's count of the distinct entities with a LOCATED_IN*1..6 path to it.
 
-A missing tally reads as all zeros, and a tally that falls to all zeros is deleted.
+A missing tally reads as all zeros, and a tally that falls to all zeros is deleted. Overview's
+relationships per type are kept the same way, one `(:TypeTally {id: <type>, count})` each.
 
 They are kept by deltas, written in the transaction of the facts they count, so they cannot be
 stale: every counted item *contributes* to a set of (place, measure) keys, computed from the
@@ -43,6 +44,7 @@ is new.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -136,6 +138,31 @@ UNWIND $rows AS row
 MERGE (t:Tally {{id: row.id}})
 SET {", ".join(f"t.{m} = row.{m}" for m in MEASURES)}
 """
+# Relationships per type, for overview: the local server counts `()-[r:TYPE]->()` by reading
+# every node (about 1 s nationally, even for a type with 22 relationships), so each type's count
+# is kept too, by the same transactions: every relationship written or deleted starts at a node
+# the tracker is told of (T), so T's outgoing relationships by type, counted before the writes
+# and after them, change exactly as the graph's do.
+OUT_TYPES = """
+UNWIND $ids AS id
+MATCH (n:Entity {id: id})-[r]->()
+RETURN type(r) AS type, count(*) AS n
+"""
+APPLY_TYPES = """
+UNWIND $rows AS row
+MERGE (t:TypeTally {id: row.type})
+SET t.count = coalesce(t.count, 0) + row.n
+WITH t WHERE t.count = 0
+DELETE t
+"""
+REPLACE_TYPES = """
+UNWIND $rows AS row
+MERGE (t:TypeTally {id: row.type})
+SET t.count = row.n
+"""
+RECOUNT_TYPES = "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS n"
+READ_TYPE_TALLIES = "MATCH (t:TypeTally) RETURN t.id AS type, t.count AS n"
+DELETE_TYPE_TALLIES = "UNWIND $types AS type MATCH (t:TypeTally {id: type}) DELETE t"
 READ_TALLIES = (
     f"MATCH (t:Tally) RETURN t.id AS id, [{', '.join(f'coalesce(t.{m}, 0)' for m in MEASURES)}] AS figures"
 )
@@ -289,6 +316,8 @@ class Tracker:
         self._before: Figures = {}
         self.extra: Figures = {}
         """A change the writer worked out itself (the divisions' first load), written with ours."""
+        self.extra_types: Counter[str] = Counter()
+        self._types_before: Counter[str] = Counter()
 
     def before(
         self,
@@ -316,6 +345,14 @@ class Tracker:
         self._touched |= self._moved
         self._items = self._affected()
         self._before = contributions(self.tx, self._items)
+        self._types_before = self._out_types()
+
+    def _out_types(self) -> Counter[str]:
+        counts: Counter[str] = Counter()
+        for chunk in _chunks(sorted(self._touched)):
+            for r in self.tx.run(OUT_TYPES, ids=chunk):
+                counts[r["type"]] += r["n"]
+        return counts
 
     def _affected(self) -> Items:
         ids = set(self._touched)
@@ -339,6 +376,11 @@ class Tracker:
         delta = difference(contributions(self.tx, items), self._before)
         add_figures(delta, self.extra)
         apply(self.tx, delta)
+        types = self.extra_types.copy()
+        types.update(self._out_types())
+        types.subtract(self._types_before)
+        if rows := [{"type": t, "n": n} for t, n in sorted(types.items()) if n]:
+            self.tx.run(APPLY_TYPES, rows=rows).consume()
 
 
 def track_sync(tx: ManagedTransaction, group: Sequence[SourceFacts], plans: Sequence[SourcePlan]) -> Tracker:
@@ -365,6 +407,7 @@ def track_sync(tx: ManagedTransaction, group: Sequence[SourceFacts], plans: Sequ
             if rel_type == "LOCATED_IN":
                 moved.add(start)
         orphans += p.orphaned
+        touched.add(f.source_id)  # its MENTIONS start there
     tracker = Tracker(tx)
     tracker.before(touched, moved=moved, linking=linking, deleting=orphans)
     return tracker
@@ -424,6 +467,7 @@ class DivisionTally:
             if r["label"] != "Village":
                 self._out[r["id"]] = r["parent"]
             places = {r["parent"], *above[r["parent"]]} if r["parent"] else set()
+            tracker.extra_types["LOCATED_IN"] += bool(r["parent"])
             add_figures(tracker.extra, {c: _one(ENTITIES) for c in places})
             if r["label"] == "Village":
                 add_figures(tracker.extra, {c: _one(VILLAGES) for c in places | {r["id"]}})
@@ -475,6 +519,16 @@ def recount(driver: Driver, settings: Settings) -> Figures:
     return {p: v for p, v in figures.items() if any(v)}
 
 
+def recount_types(driver: Driver, settings: Settings) -> dict[str, int]:
+    with session(driver, settings) as s:
+        return {r["type"]: r["n"] for r in s.run(RECOUNT_TYPES)}
+
+
+def read_type_tallies(driver: Driver, settings: Settings) -> dict[str, int]:
+    with session(driver, settings) as s:
+        return {r["type"]: r["n"] for r in s.run(READ_TYPE_TALLIES)}
+
+
 def read_tallies(driver: Driver, settings: Settings) -> Figures:
     with session(driver, settings) as s:
         return {r["id"]: list(r["figures"]) for r in s.run(READ_TALLIES)}
@@ -490,6 +544,17 @@ def differences(kept: Figures, counted: Figures) -> list[tuple[str, str, int, in
     return out
 
 
+def check(driver: Driver, settings: Settings) -> list[tuple[str, str, int, int]]:
+    """Every difference between what is kept and a recount: (place, measure, kept, counted), and
+    ("relationships", type, kept, counted) for the counts per relationship type."""
+    out = differences(read_tallies(driver, settings), recount(driver, settings))
+    kept, counted = read_type_tallies(driver, settings), recount_types(driver, settings)
+    for t in sorted(kept.keys() | counted.keys()):
+        if kept.get(t, 0) != counted.get(t, 0):
+            out.append(("relationships", t, kept.get(t, 0), counted.get(t, 0)))
+    return out
+
+
 def rebuild(driver: Driver, settings: Settings) -> int:
     """Replace the tallies with a recount (a graph loaded before tallies existed, or imported with
     neo4j-admin); return the places tallied. Written place by place in batches: a place's
@@ -497,7 +562,13 @@ def rebuild(driver: Driver, settings: Settings) -> int:
     counted = recount(driver, settings)
     stale = sorted(read_tallies(driver, settings).keys() - counted.keys())
     rows = rows_of(counted)
+    types = recount_types(driver, settings)
+    gone = sorted(read_type_tallies(driver, settings).keys() - types.keys())
     with session(driver, settings, write=True) as s:
+        s.execute_write(
+            _run, REPLACE_TYPES, {"rows": [{"type": t, "n": n} for t, n in sorted(types.items())]}
+        )
+        s.execute_write(_run, DELETE_TYPE_TALLIES, {"types": gone})
         for start in range(0, len(rows), BATCH):
             s.execute_write(_run, REPLACE, {"rows": rows[start : start + BATCH]})
         for chunk in _chunks(stale):
