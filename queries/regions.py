@@ -143,11 +143,12 @@ WITH d WHERE d:Province OR d:City OR d:County OR d:Township OR d:Village
 # Each place's figures are kept on its tally (loaders.tally: "inside(D)" = D itself and every
 # entity with a LOCATED_IN*1..6 path to D), written with the facts they count, so a province
 # costs one node where counting walked its every village (6.3 s at national size). A place
-# without a tally holds nothing counted.
+# without a tally holds nothing counted; a village's tally leaves the village itself out.
 _COVERAGE = f"""
 OPTIONAL MATCH (t:Tally {{id: c.id}})
 RETURN {_region_ref("c")} AS region,
-  coalesce(t.villages, 0) AS villages, coalesce(t.in_alliance, 0) AS villages_in_alliance,
+  CASE WHEN c:Village THEN 1 ELSE 0 END + coalesce(t.villages, 0) AS villages,
+  coalesce(t.in_alliance, 0) AS villages_in_alliance,
   coalesce(t.dispatched, 0) AS villages_with_dispatched, coalesce(t.projects, 0) AS projects,
   coalesce(t.enterprises, 0) AS enterprises
 """

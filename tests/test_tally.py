@@ -32,7 +32,8 @@ _PLACE = " OR ".join(f"c:{label}" for label in LEVEL_LABELS)
 _HOLDERS = " OR ".join(f"x:{label}" for label in RELATIONSHIPS["HAS_PROJECT"][0])
 _BASES = " OR ".join(f"x:{label}" for label in RELATIONSHIPS["BASED_IN"][1])
 # region-coverage's five figures as it counted them per request (inside(c): c and everything with
-# a LOCATED_IN*1..6 path to it), and overview's `entities`, for every place.
+# a LOCATED_IN*1..6 path to it), and overview's `entities`, for every place; a village's tally
+# leaves the village itself out of `villages` (region-coverage adds it back).
 REFERENCE = f"""
 MATCH (c:Entity) WHERE {_PLACE}
 OPTIONAL MATCH (c)<-[:LOCATED_IN*1..6]-(x:Entity)
@@ -51,7 +52,7 @@ WITH c, entities, villages, projects,
   [x IN inside WHERE x:Enterprise]
     + COLLECT {{ UNWIND projects AS p MATCH (p)-[:INVOLVES]->(e:Enterprise) RETURN e }} AS enterprises
 RETURN c.id AS id, [
-  size(villages),
+  size(villages) - CASE WHEN c:Village THEN 1 ELSE 0 END,
   size([v IN villages WHERE size([(v)<-[:HAS_MEMBER]-(:Alliance) | 1]) > 0
         OR size([(v)<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-(:Alliance) | 1]) > 0]),
   size([v IN villages WHERE size([(v)<-[:DISPATCHED_TO]-(:Entity) | 1]) > 0]),
