@@ -26,6 +26,7 @@ from graph.connection import GraphUnavailable, connect, session
 from graph.local_server import LocalServer, LocalServerError, describe, serving
 from graph.schema import apply_schema
 from graph.settings import Settings, get_settings
+from loaders import tally
 from loaders.casefile import CaseValidationError
 from loaders.facts import SourcePlan
 from loaders.gazetteer import EDITION, SOURCE_ID, normalize_within
@@ -394,6 +395,31 @@ def cmd_schema_apply(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tally_rebuild(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    driver = connect(settings)
+    apply_schema(driver, settings)
+    started = time.monotonic()
+    places = tally.rebuild(driver, settings)
+    print(f"tallies rebuilt from the facts: {places:,} places in {time.monotonic() - started:.0f} s")
+    return 0
+
+
+def cmd_tally_check(args: argparse.Namespace) -> int:
+    settings = get_settings()
+    driver = connect(settings)
+    wrong = tally.check(driver, settings)
+    for place, measure, have, want in wrong[: args.most]:
+        print(f"{place} {measure}: kept {have}, counted {want}")
+    if wrong:
+        print(
+            f"tallies differ from a recount: {len(wrong):,} figures (`ruralkg tally rebuild` recounts them)"
+        )
+        return 1
+    print(f"tallies equal a recount: {len(tally.read_tallies(driver, settings)):,} places")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ruralkg", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -480,6 +506,17 @@ def build_parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="constraints and indexes")
     schema_sub = schema.add_subparsers(dest="action", required=True)
     schema_sub.add_parser("apply", help="create them (idempotent)").set_defaults(handler=cmd_schema_apply)
+
+    tallies = sub.add_parser("tally", help="the figures kept per place (region-coverage, overview)")
+    tally_sub = tallies.add_subparsers(dest="action", required=True)
+    tally_sub.add_parser(
+        "rebuild", help="recount every place from the facts and replace the tallies (after an import)"
+    ).set_defaults(handler=cmd_tally_rebuild)
+    tally_check = tally_sub.add_parser(
+        "check", help="compare the tallies with a recount (exit 1 on a difference)"
+    )
+    tally_check.add_argument("--most", type=int, default=20, help="differences printed at most")
+    tally_check.set_defaults(handler=cmd_tally_check)
 
     bulk.add_parsers(sub)
     drafting.add_parsers(sub)

@@ -145,11 +145,15 @@ def busiest_province(selection: Selection) -> str:
 
 def pick_params(driver: Driver, settings: Settings, province: str) -> dict[str, dict[str, Any]]:
     """Parameters from the graph itself: a village whose dispatched person serves others too."""
+    whole = {"region-coverage": {"division": province}, "overview": {}}
     with session(driver, settings) as s:
-        village = s.run(
+        found = s.run(
             "MATCH (p:Person)-[:DISPATCHED_TO]->(v:Village) WITH p, collect(v.id) AS vs "
             "WHERE size(vs) > 2 WITH p, vs ORDER BY p.id LIMIT 1 RETURN vs[0] AS village"
-        ).single()["village"]
+        ).single()
+        if found is None:  # no overlay (the curated data and the divisions): the whole-region entries only
+            return whole
+        village = found["village"]
         code = s.run("MATCH (v:Village {id: $village}) RETURN v.code AS code", village=village).single()[
             "code"
         ]
@@ -165,8 +169,7 @@ def pick_params(driver: Driver, settings: Settings, province: str) -> dict[str, 
         "neighborhood": {"id": village, "depth": 2},
         "path": {"source": village, "target": other["id"] if other else village},
         "village-profile": {"id": village},
-        "region-coverage": {"division": province},
-        "overview": {},
+        **whole,
     }
 
 

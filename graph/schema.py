@@ -27,7 +27,7 @@ def schema_statements() -> list[str]:
             f"CREATE CONSTRAINT {name}_id_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
         )
         statements.append(f"CREATE INDEX {name}_name IF NOT EXISTS FOR (n:{label}) ON (n.name)")
-    return statements + GAZETTEER_STATEMENTS
+    return statements + GAZETTEER_STATEMENTS + TALLY_STATEMENTS
 
 
 # The official divisions (loaders.regions): the 12-digit code is unique graph-wide, and search
@@ -49,6 +49,12 @@ GAZETTEER_STATEMENTS = [
         for label in BROAD_LABELS
         for key in SEARCH_KEYS
     ),
+]
+
+# The figures kept per place and per relationship type (loaders.tally): one node each, by id.
+TALLY_STATEMENTS = [
+    f"CREATE CONSTRAINT {_snake(label)}_id_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
+    for label in ("Tally", "TypeTally")
 ]
 
 

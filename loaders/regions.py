@@ -41,6 +41,7 @@ from loaders.gazetteer import (
     read_divisions,
     resolve,
 )
+from loaders.tally import DivisionTally, track_link
 from loaders.writer import MERGE_RELATIONS, SourceWriter
 
 REGION_BATCH = 5000
@@ -309,6 +310,7 @@ class RegionWriter:
     ) -> None:
         self.driver, self.settings, self.batch_size = driver, settings, batch_size
         self.on_rows = on_rows or (lambda n: None)
+        self.tally = DivisionTally()
 
     def ensure_source(self) -> None:
         with session(self.driver, self.settings, write=True) as s:
@@ -321,8 +323,10 @@ class RegionWriter:
         rows: Sequence[dict[str, Any]],
         fresh: bool,
         progress: LoadProgress | None,
+        tally: DivisionTally,
     ) -> None:
         assert label in ("Province", "City", "County", "Township", "Village")
+        tracker = tally.before(tx, rows, fresh)  # the figures kept per place, in this transaction
         # a curated place's node is there when its case was loaded: looked up, created if not
         lookup = [r for r in rows if r["curated"]] if fresh else list(rows)
         created = {
@@ -339,6 +343,7 @@ class RegionWriter:
             tx.run(UPDATE_DIVISIONS, rows=known, source=SOURCE_ID).consume()
             if edges := _parent_edges(known):
                 tx.run(MERGE_LOCATED_IN, rows=edges).consume()
+        tracker.after()
         if progress is not None:
             tx.run(SET_PROGRESS, progress.tx_params()).consume()
 
@@ -377,12 +382,12 @@ class RegionWriter:
         progress: LoadProgress | None,
     ) -> None:
         try:
-            s.execute_write(self._write_batch, label, batch, fresh, progress)
+            s.execute_write(self._write_batch, label, batch, fresh, progress, self.tally)
         except ConstraintError:
             if not fresh:
                 raise
             # a division of the batch was in the graph after all: the batch was rolled back
-            s.execute_write(self._write_batch, label, batch, False, progress)
+            s.execute_write(self._write_batch, label, batch, False, progress, self.tally)
         counts[label] = counts.get(label, 0) + len(batch)
         self.on_rows(len(batch))
 
@@ -421,9 +426,11 @@ def link_curated(driver: Driver, settings: Settings, resolution: Resolution) -> 
         return
 
     def work(tx: ManagedTransaction) -> None:
+        tracker = track_link(tx, rows)  # the figures kept per place, in this transaction
         for query in (RENAME_TWINS, MOVE_TWIN_EDGES, DELETE_TWINS, MARK_CURATED):
             tx.run(query, rows=rows).consume()
         tx.run(MERGE_LOCATED_IN, rows=_parent_edges(rows)).consume()
+        tracker.after()
         # curated search keys and sources now include the official name, code and the list
         SourceWriter(driver, settings).refresh_derived(tx, [r["id"] for r in rows])
 

@@ -24,6 +24,7 @@ from graph.model import LABELS, RELATIONSHIP_TYPES, SYNTHETIC
 from graph.settings import Settings
 from graph.text import name_keys, pinyin, search_key
 from loaders.facts import RELATION_PROPS, SourceFacts, SourcePlan, plan, set_props
+from loaders.tally import track_sync
 
 # Properties the loader derives from all sources together; not stated by any one file.
 DERIVED_PROPS = frozenset({"id", "aliases", "sources", "search", "pinyin", "search_scope"})
@@ -302,6 +303,9 @@ class SourceWriter:
         statements, their rows naming their source, so the group takes as many statements as
         one source (each label and type once) however many sources it holds."""
         plans = self._plans(tx, group)
+        started = time.perf_counter()
+        tally = track_sync(tx, group, plans)  # the figures kept per place, in this transaction
+        self.timings["tally: before"] += time.perf_counter() - started
         stale_rels, stale_mentions, orphans = [], [], []
         for f, p in zip(group, plans, strict=True):
             src = f.source_id
@@ -385,6 +389,9 @@ class SourceWriter:
             if f.source is not None:
                 touched.append(f.source_id)
         self.refresh_derived(tx, [i for i in dict.fromkeys(touched) if i not in created])
+        started = time.perf_counter()
+        tally.after()
+        self.timings["tally: after"] += time.perf_counter() - started
         return plans
 
     def refresh_derived(self, tx: ManagedTransaction, ids: Iterable[str]) -> None:

@@ -140,38 +140,17 @@ CALL {
 }
 WITH d WHERE d:Province OR d:City OR d:County OR d:Township OR d:Village
 """
-# What lies in each `c`: everything reached by LOCATED_IN, and c itself. Every pattern starts at
-# a bound node: the local server expands from a pattern's first node. Per place, as few patterns
-# as the answer allows: the local server pays about 10 us for an EXISTS {} and a few for a
-# pattern comprehension, times every village of a province (6,706 in Guangxi at scale 0.1), so
-# a village's alliance and dispatch checks are comprehensions, and a project's holders are only
-# the labels that may hold one. Projects and enterprises are counted distinct here: sent as ids
-# (13,282 enterprises and 22k lists, mostly empty, in that province) the driver spent more time
-# decoding them than the server spent finding them.
-_HOLDERS = " OR ".join(f"x:{label}" for label in RELATIONSHIPS["HAS_PROJECT"][0])
-_BASES = " OR ".join(f"x:{label}" for label in RELATIONSHIPS["BASED_IN"][1])
+# Each place's figures are kept on its tally (loaders.tally: "inside(D)" = D itself and every
+# entity with a LOCATED_IN*1..6 path to D), written with the facts they count, so a province
+# costs one node where counting walked its every village (6.3 s at national size). A place
+# without a tally holds nothing counted; a village's tally leaves the village itself out.
 _COVERAGE = f"""
-OPTIONAL MATCH (c)<-[:LOCATED_IN*1..{HOPS}]-(x:Entity)
-WITH c, collect(DISTINCT x) + [c] AS inside
-WITH c, inside, [v IN inside WHERE v:Village] AS villages
-WITH c, inside, villages,
-  [x IN inside WHERE x:Project]
-    + COLLECT {{ UNWIND [x IN inside WHERE {_HOLDERS}] AS x MATCH (x)-[:HAS_PROJECT]->(p:Project) RETURN p }}
-    + COLLECT {{
-        UNWIND [x IN inside WHERE {_BASES}] AS x
-        MATCH (x)<-[:BASED_IN]-(:Branch)-[:LEADS]->(p:Project) RETURN p
-      }} AS found
-WITH c, inside, villages, COLLECT {{ UNWIND found AS p WITH DISTINCT p RETURN p }} AS projects
-WITH c, villages, projects,
-  [x IN inside WHERE x:Enterprise]
-    + COLLECT {{ UNWIND projects AS p MATCH (p)-[:INVOLVES]->(e:Enterprise) RETURN e }} AS enterprises
+OPTIONAL MATCH (t:Tally {{id: c.id}})
 RETURN {_region_ref("c")} AS region,
-  size(villages) AS villages,
-  size([v IN villages WHERE size([(v)<-[:HAS_MEMBER]-(:Alliance) | 1]) > 0
-        OR size([(v)<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-(:Alliance) | 1]) > 0]) AS villages_in_alliance,
-  size([v IN villages WHERE size([(v)<-[:DISPATCHED_TO]-(:Entity) | 1]) > 0]) AS villages_with_dispatched,
-  size(projects) AS projects,
-  COUNT {{ UNWIND enterprises AS e WITH DISTINCT e RETURN e }} AS enterprises
+  CASE WHEN c:Village THEN 1 ELSE 0 END + coalesce(t.villages, 0) AS villages,
+  coalesce(t.in_alliance, 0) AS villages_in_alliance,
+  coalesce(t.dispatched, 0) AS villages_with_dispatched, coalesce(t.projects, 0) AS projects,
+  coalesce(t.enterprises, 0) AS enterprises
 """
 COVERAGE_DIVISION = _DIVISION + "WITH d AS c" + _COVERAGE
 COVERAGE_CHILDREN = (

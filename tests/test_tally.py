@@ -1,0 +1,228 @@
+"""The figures kept per place (loaders.tally) equal a recount after every kind of write.
+
+Two recounts: `loaders.tally.recount` (every item's contributions, what `ruralkg tally check`
+runs) and REFERENCE below, region-coverage's and overview's own definitions counted for every
+place at once the way those entries counted them on each request before the tallies existed.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from neo4j import Driver
+
+from graph.divisions import LEVEL_LABELS
+from graph.model import RELATIONSHIPS
+from graph.settings import Settings
+from loaders.load import collect_facts, curated_cases, load
+from loaders.regions import load_regions, resolve_cases
+from loaders.synthetic import Selection, SynthSpec, load_divisions, load_overlay, select
+from loaders.tally import MEASURES, Figures, check, differences, read_tallies
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures" / "cases"
+ZHOUNING = "350925"
+
+_PLACE = " OR ".join(f"c:{label}" for label in LEVEL_LABELS)
+_HOLDERS = " OR ".join(f"x:{label}" for label in RELATIONSHIPS["HAS_PROJECT"][0])
+_BASES = " OR ".join(f"x:{label}" for label in RELATIONSHIPS["BASED_IN"][1])
+# region-coverage's five figures as it counted them per request (inside(c): c and everything with
+# a LOCATED_IN*1..6 path to it), and overview's `entities`, for every place; a village's tally
+# leaves the village itself out of `villages` (region-coverage adds it back).
+REFERENCE = f"""
+MATCH (c:Entity) WHERE {_PLACE}
+OPTIONAL MATCH (c)<-[:LOCATED_IN*1..6]-(x:Entity)
+WITH c, collect(DISTINCT x) AS below
+WITH c, size(below) AS entities, below + [c] AS inside
+WITH c, entities, inside, [v IN inside WHERE v:Village] AS villages
+WITH c, entities, inside, villages,
+  [x IN inside WHERE x:Project]
+    + COLLECT {{ UNWIND [x IN inside WHERE {_HOLDERS}] AS x MATCH (x)-[:HAS_PROJECT]->(p:Project) RETURN p }}
+    + COLLECT {{
+        UNWIND [x IN inside WHERE {_BASES}] AS x
+        MATCH (x)<-[:BASED_IN]-(:Branch)-[:LEADS]->(p:Project) RETURN p
+      }} AS found
+WITH c, entities, inside, villages, COLLECT {{ UNWIND found AS p WITH DISTINCT p RETURN p }} AS projects
+WITH c, entities, villages, projects,
+  [x IN inside WHERE x:Enterprise]
+    + COLLECT {{ UNWIND projects AS p MATCH (p)-[:INVOLVES]->(e:Enterprise) RETURN e }} AS enterprises
+RETURN c.id AS id, [
+  size(villages) - CASE WHEN c:Village THEN 1 ELSE 0 END,
+  size([v IN villages WHERE size([(v)<-[:HAS_MEMBER]-(:Alliance) | 1]) > 0
+        OR size([(v)<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-(:Alliance) | 1]) > 0]),
+  size([v IN villages WHERE size([(v)<-[:DISPATCHED_TO]-(:Entity) | 1]) > 0]),
+  size(projects),
+  COUNT {{ UNWIND enterprises AS e WITH DISTINCT e RETURN e }},
+  entities] AS figures
+"""
+
+
+def reference(driver: Driver, settings: Settings) -> Figures:
+    records = driver.execute_query(REFERENCE, database_=settings.neo4j_database).records
+    return {r["id"]: list(r["figures"]) for r in records if any(r["figures"])}
+
+
+def assert_kept(driver: Driver, settings: Settings) -> Figures:
+    """The tallies equal both recounts; returns them (non-vacuous: some of every measure)."""
+    kept = read_tallies(driver, settings)
+    assert check(driver, settings) == []
+    assert differences(kept, reference(driver, settings)) == []
+    return kept
+
+
+def _nonzero(kept: Figures) -> set[str]:
+    return {m for i, m in enumerate(MEASURES) if any(v[i] for v in kept.values())}
+
+
+def _copy(tmp_path: Path, *dirs: Path) -> Path:
+    target = tmp_path / "cases"
+    for i, d in enumerate(dirs):
+        shutil.copytree(d, target / str(i))
+    return target
+
+
+def _edit(path: Path, edit: Any) -> None:
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    edit(doc)
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def _files_with(root: Path, rel_type: str, to_label: str) -> list[tuple[Path, dict[str, Any]]]:
+    """(file, relation) for each relation of the type whose end is an entity of that label."""
+    found = []
+    for path in sorted(root.rglob("*.yaml")):
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+        labels = {e["id"]: e["label"] for e in doc.get("entities", [])}
+        for r in doc.get("relations", []):
+            if r["type"] == rel_type and labels.get(r["to"]) == to_label:
+                found.append((path, r))
+    return found
+
+
+def test_curated_load_reload_edit_and_prune(
+    clean_graph: Driver, graph_settings: Settings, tmp_path: Path
+) -> None:
+    root = _copy(tmp_path, REPO / "data", FIXTURES)
+    settings = graph_settings.model_copy(update={"cases_dir": root})
+    load(clean_graph, settings, collect_facts(settings))
+    kept = assert_kept(clean_graph, settings)
+    assert _nonzero(kept) == set(MEASURES)
+
+    load(clean_graph, settings, collect_facts(settings))  # nothing changed
+    assert read_tallies(clean_graph, settings) == kept
+
+    # a village leaves an alliance, a project moves to another village
+    (path, member), *_ = _files_with(root, "HAS_MEMBER", "Village")
+    _edit(path, lambda doc: doc["relations"].remove(member))
+    moves = [
+        (p, r) for p, r in _files_with(root, "LOCATED_IN", "Village") if r["from"].startswith("project:")
+    ]
+    path, located = moves[0]
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    villages = [e["id"] for e in doc["entities"] if e["label"] == "Village" and e["id"] != located["to"]]
+
+    def move(doc: dict[str, Any]) -> None:
+        for r in doc["relations"]:
+            if r == located:
+                r["to"] = villages[0]
+
+    _edit(path, move)
+    load(clean_graph, settings, collect_facts(settings))
+    assert assert_kept(clean_graph, settings) != kept
+
+    # a source removed from the folder, then pruned
+    removed = max(root.rglob("*.yaml"), key=lambda p: p.stat().st_size)
+    removed.unlink()
+    load(clean_graph, settings, collect_facts(settings, driver=clean_graph, prune=True))
+    assert_kept(clean_graph, settings)
+
+
+@pytest.fixture
+def data_settings(graph_settings: Settings) -> Settings:
+    return graph_settings.model_copy(update={"cases_dir": REPO / "data"})
+
+
+def test_divisions_before_and_after_the_curated_data(
+    clean_graph: Driver, data_settings: Settings, tmp_path: Path
+) -> None:
+    """Divisions first (no curated place yet), then the articles: the curated places take over
+    their divisions' nodes (link_curated's renames and merges), then a reload of the divisions."""
+    settings = data_settings
+    only_reference = tmp_path / "data"
+    (only_reference / "reference").mkdir(parents=True)
+    shutil.copy(REPO / "data" / "reference" / "regions.yaml", only_reference / "reference" / "regions.yaml")
+    early = settings.model_copy(update={"cases_dir": only_reference})
+    load(clean_graph, early, collect_facts(early))
+    load_regions(clean_graph, early, resolve_cases(curated_cases(early)), within=[ZHOUNING], batch_size=40)
+    kept = assert_kept(clean_graph, settings)
+    assert kept["city:fujian.ningde"][0] > 100
+
+    load(clean_graph, settings, collect_facts(settings))  # link_curated: twins renamed or merged
+    kept = assert_kept(clean_graph, settings)
+    assert _nonzero(kept) == set(MEASURES)
+    load_regions(clean_graph, settings, resolve_cases(curated_cases(settings)), within=[ZHOUNING])
+    assert read_tallies(clean_graph, settings) == kept
+
+
+def test_divisions_after_the_curated_data_and_resumed(clean_graph: Driver, data_settings: Settings) -> None:
+    settings = data_settings
+    load(clean_graph, settings, collect_facts(settings))
+    resolution = resolve_cases(curated_cases(settings))
+
+    def stop_after_three(n: int, seen: list[int] = []) -> None:  # noqa: B006
+        seen.append(n)
+        if len(seen) == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        load_regions(
+            clean_graph, settings, resolution, within=[ZHOUNING], batch_size=20, on_rows=stop_after_three
+        )
+    assert_kept(clean_graph, settings)
+    load_regions(clean_graph, settings, resolution, within=[ZHOUNING], batch_size=20)  # resumed
+    kept = assert_kept(clean_graph, settings)
+    assert _nonzero(kept) == set(MEASURES)
+
+
+def test_a_synthetic_overlay(clean_graph: Driver, data_settings: Settings) -> None:
+    settings = data_settings
+    load(clean_graph, settings, collect_facts(settings))
+    spec = SynthSpec(seed=7, scale=0.001)
+    chosen = select(spec)
+    two = Selection(
+        chosen.counties[:2], 0, {c[:2] for c in chosen.counties[:2]} | {c[:4] for c in chosen.counties[:2]}
+    )
+    load_divisions(clean_graph, settings, two, {})
+    assert_kept(clean_graph, settings)
+    load_overlay(clean_graph, settings, spec, two)
+    kept = assert_kept(clean_graph, settings)
+    assert _nonzero(kept) == set(MEASURES)
+
+
+def test_a_divisions_load_beside_a_curated_load(clean_graph: Driver, data_settings: Settings) -> None:
+    """`make run`: the divisions load in the background while the cases load; both change the
+    tallies of the same places (Fujian, Ningde, Zhouning) and neither change is lost."""
+    settings = data_settings.model_copy(update={"cases_dir": REPO / "data"})
+    both = [REPO / "data", FIXTURES]
+    resolution = resolve_cases(curated_cases(settings, both))
+    errors: list[BaseException] = []
+
+    def divisions() -> None:
+        try:
+            load_regions(clean_graph, settings, resolution, within=[ZHOUNING], batch_size=10)
+        except BaseException as exc:  # reported by the test's thread
+            errors.append(exc)
+
+    background = threading.Thread(target=divisions)
+    background.start()
+    for paths in ([REPO / "data"], both):
+        load(clean_graph, settings, collect_facts(settings, paths))
+    background.join()
+    assert errors == []
+    kept = assert_kept(clean_graph, settings)
+    assert _nonzero(kept) == set(MEASURES)
