@@ -103,24 +103,24 @@ EQUIVALENT: dict[str, str] = {
         "comes once, at its first layer"
     ),
     # SEARCH_PLACE: `RETURN DISTINCT d.id`
-    "queries/explore.py [search: the places a query names] DISTINCT dropped f2518759fac9": (
+    "queries/explore.py [search: the places a query names] DISTINCT dropped 13e37739b983": (
         "search, the places a query names: the keys are distinct strings (the query and each suffix, "
         "the pinyin suffixes deduplicated) matched by equality on one string property, so a place "
         "matches one key at most and no id comes twice"
     ),
     # SEARCH_PLACE_CONTENTS: `collect(DISTINCT w)`
-    "queries/explore.py [search: the places a query names] DISTINCT dropped 3af747a6aab3": (
+    "queries/explore.py [search: the places a query names] DISTINCT dropped edba0ac9f825": (
         "search, what lies in a place: a node reached twice (two LOCATED_IN paths, or two opened "
         "places) comes twice in `within`, but `RETURN DISTINCT p` keeps each person once and "
         "`WITH DISTINCT n` keeps each node once before counting and ordering"
     ),
     # SEARCH_PLACE_CONTENTS: `RETURN DISTINCT p` in the people's COLLECT
-    "queries/explore.py [search: the places a query names] DISTINCT dropped 996735ae6c3b": (
+    "queries/explore.py [search: the places a query names] DISTINCT dropped e313e5443ea8": (
         "search, what lies in a place: a person serving two nodes in it comes twice, but "
         "`WITH DISTINCT n` keeps each once before counting and ordering"
     ),
     # SEARCH_PLACE_CONTENTS: `WITH DISTINCT n`
-    "queries/explore.py [search: the places a query names] DISTINCT dropped c26fc04e5bad": (
+    "queries/explore.py [search: the places a query names] DISTINCT dropped d7f36f6b7309": (
         "search, what lies in a place: `within` and `people` are each distinct already, and no "
         "Person lies in a place (graph.model allows no LOCATED_IN from a Person), so their "
         "concatenation holds each node once"
@@ -140,10 +140,6 @@ EQUIVALENT: dict[str, str] = {
         "coverage-map: the zero-hop path binds p to the county itself, never a Province"
     ),
     # `MATCH ()-[r]->()` to `MATCH ()<-[r]-()`
-    "queries/analysis.py [overview] relationship reversed c9e98a0adc1c": (
-        "overview: every relationship is matched exactly once whichever way the pattern points, so "
-        "the count per type is the same"
-    ),
 }
 
 

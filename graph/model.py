@@ -207,14 +207,16 @@ class SourceRecord(_Strict):
 
 
 def _check_id(value: str, label: str) -> str:
+    """The message names `id`: an entity's check runs after the model (it needs the label), where
+    pydantic gives the error no field."""
     if not ID_PATTERN.match(value):
         raise ValueError(
-            f"id {value!r} must look like `{LABEL_PREFIXES[label]}:scope.slug` "
+            f"`id` {value!r} must look like `{LABEL_PREFIXES[label]}:scope.slug` "
             "(lowercase ascii letters and digits, parts joined by '.' or '-')"
         )
     prefix = value.split(":", 1)[0]
     if prefix != LABEL_PREFIXES[label]:
-        raise ValueError(f"a {label} id starts with `{LABEL_PREFIXES[label]}:`, not `{prefix}:`")
+        raise ValueError(f"a {label} `id` starts with `{LABEL_PREFIXES[label]}:`, not `{prefix}:`")
     return value
 
 
