@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from neo4j import Driver
 from playwright.sync_api import Browser, sync_playwright
 
 from graph.connection import open_driver, resolve_target
-from graph.local_server import serving
+from graph.local_server import LocalServer, ServerState, pid_alive, serving
 from graph.schema import apply_schema
 from graph.settings import Settings
 from tests.browser import CHROMIUM_ARGS, MISSING, chromium_path
@@ -126,6 +127,26 @@ def fixture_graph(request: pytest.FixtureRequest, driver: Driver, graph_settings
     driver.execute_query("MATCH (n) DETACH DELETE n", database_=settings.neo4j_database)
     load(driver, settings, collect_facts(settings, [REPO / "data", FIXTURE_CASES]))
     return driver
+
+
+@contextlib.contextmanager
+def loaded_local_server(settings: Settings) -> Iterator[tuple[LocalServer, ServerState]]:
+    """A local server of the test's own, owned and loaded with the curated cases; thawed (a
+    fault test may have frozen it) and stopped at the end."""
+    from loaders.load import collect_facts, load
+
+    server = LocalServer(settings)
+    state, _ = server.start(owned=True)
+    driver = open_driver(resolve_target(settings, start_local=False), settings)
+    load(driver, settings, collect_facts(settings))
+    driver.close()
+    try:
+        yield server, state
+    finally:
+        now = server.read_state()
+        if now and pid_alive(now.pid):
+            os.kill(now.pid, signal.SIGCONT)
+        server.stop()
 
 
 @contextlib.contextmanager

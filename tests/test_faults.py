@@ -23,7 +23,7 @@ import pytest
 from graph.connection import open_driver, resolve_target
 from graph.local_server import LocalServer, free_port, pid_alive
 from graph.settings import Settings
-from tests.conftest import REPO, serve_api
+from tests.conftest import REPO, loaded_local_server, serve_api
 from tests.graphdump import fingerprint
 
 QUERY_TIMEOUT = 3.0
@@ -52,20 +52,8 @@ def own_graph(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Settin
         # thaws by itself; the API starting it again (graph/keeper.py) is tests/test_healing.py.
         RURALKG_HEAL=False,
     )
-    server = LocalServer(settings)
-    server.start(owned=True)
-    from loaders.load import collect_facts, load
-
-    driver = open_driver(resolve_target(settings, start_local=False), settings)
-    load(driver, settings, collect_facts(settings))
-    driver.close()
-    try:
+    with loaded_local_server(settings) as (server, _):
         yield settings, server
-    finally:
-        state = server.read_state()
-        if state and pid_alive(state.pid):
-            os.kill(state.pid, signal.SIGCONT)
-        server.stop()
 
 
 @pytest.fixture(autouse=True)

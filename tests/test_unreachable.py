@@ -16,10 +16,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from graph.connection import open_driver, resolve_target
 from graph.local_server import USERNAME, LocalServer, free_port, pid_alive
 from graph.settings import Settings
-from tests.conftest import REPO, problem_of, serve_api
+from tests.conftest import REPO, loaded_local_server, problem_of, serve_api
 
 CONNECT_TIMEOUT = 1.0
 # The test's own HTTP round trip on a busy machine, beside the connect timeout.
@@ -56,22 +55,9 @@ def external(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Setting
         RURALKG_HTTP_PORT=free_port(),
         RURALKG_CASES_DIR=REPO / "data",
     )
-    server = LocalServer(own)
-    state, _ = server.start(owned=True)
-    from loaders.load import collect_facts, load
-
-    driver = open_driver(resolve_target(own, start_local=False), own)
-    load(driver, own, collect_facts(own))
-    driver.close()
-    # Its data dir is not the API's: the API cannot find it as "the local server".
-    settings = _external(state.uri, state.password, tmp_path_factory.mktemp("api-data"))
-    try:
-        yield settings, server
-    finally:
-        state_now = server.read_state()
-        if state_now and pid_alive(state_now.pid):
-            os.kill(state_now.pid, signal.SIGCONT)
-        server.stop()
+    with loaded_local_server(own) as (server, state):
+        # Its data dir is not the API's: the API cannot find it as "the local server".
+        yield _external(state.uri, state.password, tmp_path_factory.mktemp("api-data")), server
 
 
 def _search(c: httpx.Client) -> httpx.Response:
