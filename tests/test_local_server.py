@@ -110,12 +110,16 @@ def test_serving_stops_what_it_started_but_not_a_reused_server(tmp_path: Path) -
 def _run_cli_in_foreground(settings_dir: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "RURALKG_DATA_DIR": str(settings_dir)}
     env.pop("NEO4J_URI", None)
+    # SIGINT at its default, so that Python turns it into KeyboardInterrupt: a suite started in
+    # the background by a shell without job control (`make test &`) ignores SIGINT, and a child
+    # inherits that (the command then never sees the Ctrl-C this test sends).
     return subprocess.Popen(
         [sys.executable, "-m", "api.cli", "server", "run"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
