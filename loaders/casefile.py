@@ -410,12 +410,15 @@ def _scope_error(c: _Collector, i: int, e: Entity) -> None:
     if shared is not None:
         declared = (e.label, e.name, e.name_en, getattr(e, "kind", None), e.description)
         if declared != tuple(shared):
+            fields = ("label", "name", "name_en", "kind", "description")
+            wrong = [f for f, have, want in zip(fields, declared, shared, strict=True) if have != want]
             c.add(
                 ("entities", i),
                 name,
                 None,
                 f"a shared entity is declared as docs/shared-vocabulary.md lists it "
                 "(label, name, name_en, kind, its definition as description): "
+                f"{', '.join(f'`{f}`' for f in wrong)} {'differs' if len(wrong) == 1 else 'differ'}: "
                 f"{tuple(shared)}, not {declared}",
             )
     elif e.label not in UNSCOPED_LABELS and "." not in e.id.split(":", 1)[1]:

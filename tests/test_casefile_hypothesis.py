@@ -180,3 +180,13 @@ def test_a_broken_file_writes_nothing(
     with pytest.raises(CaseValidationError):
         load(loaded, settings_, collect_facts(settings_))
     assert fingerprint(loaded, graph_settings) == before
+
+
+def test_a_shared_entity_declared_otherwise_names_the_field() -> None:
+    """Found by the test above: a shared entity without its listed `name_en` was refused with
+    the record named but not the field."""
+    data = copy.deepcopy(BASE)
+    i, entity = next((i, e) for i, e in enumerate(data["entities"]) if e["id"] == "industry:rabbit-farming")
+    entity.pop("name_en")
+    errors = _check(data)
+    assert len(errors) == 1 and f": entities[{i}] " in errors[0] and "`name_en` differs" in errors[0], errors
