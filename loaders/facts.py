@@ -7,11 +7,19 @@ by `HAS_QUANTITY`, so they carry provenance like everything else.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from graph.model import Quantity, Relation, SourceRecord
 from loaders.casefile import CaseFile
+
+
+def chunks(rows: Sequence[Any], size: int) -> Iterator[list[Any]]:
+    """The rows in lists of at most `size`: one statement's batch (the writer's and the tallies')."""
+    for start in range(0, len(rows), size):
+        yield list(rows[start : start + size])
+
 
 RELATION_PROPS = ("role", "level", "status", "since", "note")
 _NOT_PROPS = {"id", "label", "aliases", "evidence"}

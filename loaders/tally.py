@@ -48,7 +48,7 @@ is new.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -58,7 +58,7 @@ from graph.connection import session
 from graph.divisions import LEVEL_LABELS
 from graph.model import RELATIONSHIPS
 from graph.settings import Settings
-from loaders.facts import SourceFacts, SourcePlan
+from loaders.facts import SourceFacts, SourcePlan, chunks
 
 MEASURES = ("villages", "in_alliance", "dispatched", "projects", "enterprises", "entities")
 VILLAGES, IN_ALLIANCE, DISPATCHED, PROJECTS, ENTERPRISES, ENTITIES = range(len(MEASURES))
@@ -180,11 +180,6 @@ ALL_ITEMS = {
 }
 
 
-def _chunks(ids: Sequence[str], size: int = BATCH) -> Iterator[list[str]]:
-    for start in range(0, len(ids), size):
-        yield list(ids[start : start + size])
-
-
 @dataclass
 class Items:
     """The items whose contributions are read: each kind counts in its own measures."""
@@ -223,7 +218,7 @@ class _Node:
 def _read(tx: ManagedTransaction, ids: Iterable[str], known: dict[str, _Node | None]) -> None:
     """Read the nodes not read yet into `known` (None: not in the graph)."""
     missing = sorted(set(ids) - known.keys())
-    for chunk in _chunks(missing):
+    for chunk in chunks(missing, BATCH):
         for r in tx.run(CONTRIBUTIONS, ids=chunk):
             known[r["id"]] = _Node(
                 r["id"], r["kind"], r["place"], frozenset(r["up"]), r["in_alliance"], r["dispatched"],
@@ -352,7 +347,7 @@ class Tracker:
 
     def _out_types(self) -> Counter[str]:
         counts: Counter[str] = Counter()
-        for chunk in _chunks(sorted(self._touched)):
+        for chunk in chunks(sorted(self._touched), BATCH):
             for r in self.tx.run(OUT_TYPES, ids=chunk):
                 counts[r["type"]] += r["n"]
         return counts
@@ -360,15 +355,15 @@ class Tracker:
     def _affected(self) -> Items:
         ids = set(self._touched)
         moved = sorted(self._moved)
-        for chunk in _chunks(moved):
+        for chunk in chunks(moved, BATCH):
             ids |= {r["id"] for r in self.tx.run(DESCENDANTS, ids=chunk)}
         items = Items(entities=ids)
-        for chunk in _chunks(sorted(ids)):
+        for chunk in chunks(sorted(ids), BATCH):
             for r in self.tx.run(AFFECTED, ids=chunk):
                 items.villages.update(r["villages"])
                 items.projects.update(r["projects"])
                 items.enterprises.update(r["enterprises"])
-        for chunk in _chunks(sorted(items.projects)):
+        for chunk in chunks(sorted(items.projects), BATCH):
             for r in self.tx.run(INVOLVED, ids=chunk):
                 items.enterprises.update(r["enterprises"])
         return items
@@ -486,7 +481,7 @@ class DivisionTally:
                 if x in self._out:
                     parent = self._out[x]
                     out[x] = (True, (parent,) if parent else ())
-            for chunk in _chunks([x for x in need if x not in out]):
+            for chunk in chunks([x for x in need if x not in out], BATCH):
                 for r in tx.run(OUT_EDGES, ids=chunk):
                     out[r["id"]] = (r["place"], tuple(r["out"]))
             frontier = {p for x in frontier if x in out for p in out[x][1]}
@@ -516,7 +511,7 @@ def recount(driver: Driver, settings: Settings) -> Figures:
     with session(driver, settings) as s:
         ids = {kind: [r["id"] for r in s.run(query)] for kind, query in ALL_ITEMS.items()}
         for kind, kind_ids in ids.items():
-            for chunk in _chunks(sorted(kind_ids)):
+            for chunk in chunks(sorted(kind_ids), BATCH):
                 items = Items(**{kind: set(chunk)})
                 add_figures(figures, s.execute_read(contributions, items))
     return {p: v for p, v in figures.items() if any(v)}
@@ -574,7 +569,7 @@ def rebuild(driver: Driver, settings: Settings) -> int:
         s.execute_write(_run, DELETE_TYPE_TALLIES, {"types": gone})
         for start in range(0, len(rows), BATCH):
             s.execute_write(_run, REPLACE, {"rows": rows[start : start + BATCH]})
-        for chunk in _chunks(stale):
+        for chunk in chunks(stale, BATCH):
             s.execute_write(_run, DELETE_TALLIES, {"ids": chunk})
     return len(rows)
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from neo4j import Driver, ManagedTransaction
@@ -23,7 +23,7 @@ from graph.divisions import GAZETTEER_SOURCE_ID, short_code
 from graph.model import LABELS, RELATIONSHIP_TYPES, SYNTHETIC
 from graph.settings import Settings
 from graph.text import name_keys, pinyin, search_key
-from loaders.facts import RELATION_PROPS, SourceFacts, SourcePlan, plan, set_props
+from loaders.facts import RELATION_PROPS, SourceFacts, SourcePlan, chunks, plan, set_props
 from loaders.tally import track_sync
 
 # Properties the loader derives from all sources together; not stated by any one file.
@@ -167,11 +167,6 @@ LIST_SOURCES = "MATCH (s:Source) WHERE coalesce(s.kind, '') <> 'dataset' RETURN 
 OnBatch = Callable[[int], None]
 
 
-def _chunks(rows: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
-
-
 def _rounds(
     rows: Iterable[dict[str, Any]], key: Callable[[dict[str, Any]], Any]
 ) -> list[list[dict[str, Any]]]:
@@ -287,7 +282,7 @@ class SourceWriter:
         """Run the statement over the rows in batches; the values of the `returns` column (a list
         per record), if asked."""
         out: set[Any] = set()
-        for chunk in _chunks(rows, self.batch_size):
+        for chunk in chunks(rows, self.batch_size):
             started = time.perf_counter()
             result = tx.run(query, {key: list(chunk)})
             if returns:
@@ -398,7 +393,7 @@ class SourceWriter:
         """Recompute what depends on every source at once: aliases, sources, search keys (with
         the official name and code of a place resolved to a division, and that list as a source)."""
         rows = []
-        for chunk in _chunks(list(ids), self.batch_size):
+        for chunk in chunks(list(ids), self.batch_size):
             started = time.perf_counter()
             records = list(tx.run(READ_NAMES, ids=list(chunk), official_name="official_name"))
             self.timings["derived: read names and mentions"] += time.perf_counter() - started
