@@ -963,6 +963,15 @@ def search(
 REGION_LABELS = ("Province", "City", "County")  # listed for a broad key; each has its own index
 
 
+def search_keys(f: str) -> list[str]:
+    """The keys search tries for a folded query, in order (as search_capped says)."""
+    if f.isdigit():
+        return ["curated", "code"]
+    if f.isascii():
+        return ["curated", "name", "pinyin"] + (["initials"] if len(f) > 1 else [])
+    return ["curated", "name"]
+
+
 def search_capped(
     g: Graph, q: str, *, cap: int, label: str | None = None, limit: int = 20, offset: int = 0
 ) -> JSON:
@@ -974,12 +983,7 @@ def search_capped(
     label, and lists only its provinces, cities and counties not matched by an earlier key; a
     narrow key lists its matches not matched by an earlier key. Hits ranked as `search_hits`."""
     f = fold(q)
-    if f.isdigit():
-        keys = ["curated", "code"]
-    elif f.isascii():
-        keys = ["curated", "name", "pinyin"] + (["initials"] if len(f) > 1 else [])
-    else:
-        keys = ["curated", "name"]
+    keys = search_keys(f)
 
     def matches(key: str, n: Node) -> bool:
         start = {"name": fold(n.name), "pinyin": fold(pinyin(n.name)), "initials": fold(initials(n.name))}

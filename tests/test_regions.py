@@ -527,12 +527,7 @@ def _expected_search(nodes: list[dict[str, Any]], ties: list[tuple[str, str, str
                      cap: int, label: str | None = None, limit: int = 20,
                      offset: int = 0) -> dict[str, Any]:  # fmt: skip
     f = fold(q)
-    if f.isdigit():
-        keys = ["curated", "code"]
-    elif f.isascii():
-        keys = ["curated", "name", "pinyin"] + (["initials"] if len(f) > 1 else [])
-    else:
-        keys = ["curated", "name"]
+    keys = x.search_keys(f)
 
     def matches(key: str, n: dict[str, Any]) -> bool:
         if key == "curated":
