@@ -149,6 +149,28 @@ def loaded_local_server(settings: Settings) -> Iterator[tuple[LocalServer, Serve
         server.stop()
 
 
+def freeze(pid: int, seconds: float = 10) -> None:
+    """SIGSTOP a server and wait until every thread of it has stopped: the signal is
+    asynchronous, and a thread still running may answer one more query (a CI run saw a 200
+    right after the kill)."""
+    import time
+
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            states = [
+                (task / "stat").read_text().rsplit(") ", 1)[1][0]
+                for task in Path(f"/proc/{pid}/task").iterdir()
+            ]
+        except (OSError, IndexError):
+            states = []  # a thread ended while we looked: look again
+        if states and all(state in "Tt" for state in states):
+            return
+        time.sleep(0.01)
+    raise AssertionError(f"pid {pid} did not stop within {seconds} s of SIGSTOP")
+
+
 @contextlib.contextmanager
 def serve_api(settings: Settings) -> Iterator[str]:
     """The API served by uvicorn (as `ruralkg serve` serves it) on a free port, in a thread."""

@@ -23,7 +23,7 @@ import pytest
 from graph.connection import open_driver, resolve_target
 from graph.local_server import LocalServer, free_port, pid_alive
 from graph.settings import Settings
-from tests.conftest import REPO, loaded_local_server, serve_api
+from tests.conftest import REPO, freeze, loaded_local_server, serve_api
 from tests.graphdump import fingerprint
 
 QUERY_TIMEOUT = 3.0
@@ -134,7 +134,7 @@ def test_frozen_graph_under_load(own_graph: tuple[Settings, LocalServer]) -> Non
             ("/queries/overview", {}),
             ("/health", {}),
         ]
-        os.kill(state.pid, signal.SIGSTOP)
+        freeze(state.pid)
         try:
             # 24 requests from 12 clients against 4 pooled connections: the pool is exhausted too.
             with ThreadPoolExecutor(12) as pool:
@@ -199,7 +199,7 @@ def test_shutdown_within_seconds_while_requests_hang(own_graph: tuple[Settings, 
     url = f"http://127.0.0.1:{port}"
     try:
         assert _up(url), api.stderr.read().decode() if api.poll() is not None and api.stderr else "not up"
-        os.kill(state.pid, signal.SIGSTOP)
+        freeze(state.pid)
         hanging = [threading.Thread(target=_quiet_get, args=(url,)) for _ in range(6)]
         for t in hanging:
             t.start()

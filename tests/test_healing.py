@@ -22,7 +22,7 @@ from pydantic import SecretStr
 
 from graph.local_server import LocalServer, free_port, jvm_pids, pid_alive
 from graph.settings import Settings
-from tests.conftest import REPO, serve_api
+from tests.conftest import REPO, freeze, serve_api
 
 CONNECT_TIMEOUT = 1.0
 KEY = "heal-key-" + "h" * 24
@@ -240,7 +240,7 @@ def test_stop_while_the_graph_is_frozen(tmp_path: Path) -> None:
         with _api(tmp_path, RURALKG_QUERY_TIMEOUT="30", RURALKG_CACHE_MB="0") as (api, url):
             state = server.read_state()
             assert state is not None
-            os.kill(state.pid, signal.SIGSTOP)
+            freeze(state.pid)
             hanging = [threading.Thread(target=hang, args=(url,)) for _ in range(4)]
             for t in hanging:
                 t.start()

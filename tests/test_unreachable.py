@@ -18,7 +18,7 @@ import pytest
 
 from graph.local_server import USERNAME, LocalServer, free_port, pid_alive
 from graph.settings import Settings
-from tests.conftest import REPO, loaded_local_server, problem_of, serve_api
+from tests.conftest import REPO, freeze, loaded_local_server, problem_of, serve_api
 
 CONNECT_TIMEOUT = 1.0
 # The test's own HTTP round trip on a busy machine, beside the connect timeout.
@@ -120,7 +120,7 @@ def test_an_external_graph_frozen_then_thawed(external: tuple[Settings, LocalSer
         want = _search(c).json()
         state = server.read_state()
         assert state is not None
-        os.kill(state.pid, signal.SIGSTOP)
+        freeze(state.pid)
         try:
             _all_unavailable(c)
         finally:
