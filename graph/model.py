@@ -180,12 +180,15 @@ FIXTURE = "fixture"
 """The kind of a made-up source shaped to catch bugs (tests/fixtures/): loaded only when named."""
 
 
+SourceKind = Literal["article", "reference", "synthetic", "fixture"]
+
+
 class SourceRecord(_Strict):
     id: str
     # synthetic: made by `ruralkg synth` for scale; searched like the official divisions, by
     # the start of a name only (loaders.writer). fixture: made up for the tests, its quotes from
     # a made-up article beside it; a load of every curated file leaves it out (loaders.load)
-    kind: Literal["article", "reference", "synthetic", "fixture"] = "article"
+    kind: SourceKind = "article"
     file: str | None = Field(None, description="the captured article in shared/sources/")
     title: str = Field(min_length=2)
     publisher: str = Field(min_length=2)

@@ -124,6 +124,7 @@ class Coverage(RegionRef):
     villages_with_dispatched: int = Field(description="of those, villages a person or group is dispatched to")
     projects: int = Field(description="projects of it, of anything in it, or led by a branch based in it")
     enterprises: int = Field(description="enterprises in it, or involved in those projects")
+    entities: int = Field(description="every entity in it (with a LOCATED_IN path to it), itself left out")
 
 
 class RegionCoverage(BaseModel):
@@ -150,7 +151,7 @@ RETURN {_region_ref("c")} AS region,
   CASE WHEN c:Village THEN 1 ELSE 0 END + coalesce(t.villages, 0) AS villages,
   coalesce(t.in_alliance, 0) AS villages_in_alliance,
   coalesce(t.dispatched, 0) AS villages_with_dispatched, coalesce(t.projects, 0) AS projects,
-  coalesce(t.enterprises, 0) AS enterprises
+  coalesce(t.enterprises, 0) AS enterprises, coalesce(t.entities, 0) AS entities
 """
 COVERAGE_DIVISION = _DIVISION + "WITH d AS c" + _COVERAGE
 COVERAGE_CHILDREN = (

@@ -831,19 +831,25 @@ def overview(g: Graph, *, any_depth: bool = False) -> JSON:
         "labels": dict(sorted(Counter(n.label for n in g.nodes.values()).items())),
         "relationships": dict(sorted(Counter(e.type for e in g.edges.values()).items())),
         "provinces": region_counts(g, "Province", any_depth=any_depth),
-        "counties": region_counts(g, "County", any_depth=any_depth),
-        "sources": [
-            {
-                **g.ref(s),
-                "kind": g.nodes[s].attributes["kind"],
-                "publisher": g.nodes[s].attributes.get("publisher"),
-                "date": g.nodes[s].attributes.get("date"),
-                "url": g.nodes[s].attributes.get("url"),
-                "entities": len(g.out(s, "MENTIONS")),
-            }
-            for s in g.ids("Source")
-        ],
+        "source_kinds": dict(sorted(Counter(g.nodes[s].attributes["kind"] for s in g.ids("Source")).items())),
     }
+
+
+def sources(g: Graph, *, kind: str | None = None, limit: int = 50, offset: int = 0) -> JSON:
+    """Every source (of that kind), by id, with how many entities it mentions."""
+    items = [
+        {
+            **g.ref(s),
+            "publisher": g.nodes[s].attributes.get("publisher"),
+            "date": g.nodes[s].attributes.get("date"),
+            "url": g.nodes[s].attributes.get("url"),
+            "kind": g.nodes[s].attributes["kind"],
+            "entities": len(g.out(s, "MENTIONS")),
+        }
+        for s in g.ids("Source")
+        if kind is None or g.nodes[s].attributes["kind"] == kind
+    ]
+    return page(items, limit, offset)
 
 
 # -- search -----------------------------------------------------------------------------------

@@ -60,7 +60,7 @@ def test_catalog_lists_every_entry_with_its_schema(client: httpx.Client) -> None
     expected = {
         "shared-experts", "alliance-tree", "village-profile", "neighborhood", "path", "enterprise-reach",
         "multi-village-people", "industry-clusters", "practices", "overview", "search", "entity",
-        "region", "region-coverage", "dispatches", "figures", "coverage-map",
+        "region", "region-coverage", "dispatches", "figures", "coverage-map", "sources",
     }  # fmt: skip
     assert expected == set(entries)
     assert entries["neighborhood"]["parameters"]["properties"]["depth"]["maximum"] == 3

@@ -28,7 +28,7 @@ G = x.with_fixtures()
 ENTRIES = {
     "shared-experts", "alliance-tree", "village-profile", "neighborhood", "path", "enterprise-reach",
     "multi-village-people", "industry-clusters", "practices", "overview", "search", "entity",
-    "dispatches", "figures",
+    "dispatches", "figures", "sources",
     "region", "region-coverage",  # answered over the official divisions: tests/test_regions.py
     "coverage-map",
 }  # fmt: skip
@@ -535,14 +535,15 @@ def test_overview_labels_and_relationship_types(client: httpx.Client) -> None:
     assert body["relationships"]["HAS_QUANTITY"] == len(G.ids("Quantity"))
 
 
-def test_overview_sources(client: httpx.Client) -> None:
-    assert query(client, "overview")["sources"] == x.overview(G)["sources"]
+def test_overview_source_kinds(client: httpx.Client) -> None:
+    got = query(client, "overview")["source_kinds"]
+    assert got == x.overview(G)["source_kinds"]
+    assert got["article"] >= 5 and got["fixture"] >= 1
 
 
-def test_overview_counties(client: httpx.Client) -> None:
-    # Nothing lies more than REGION_HOPS LOCATED_IN hops below a county, so both readings agree.
-    assert x.overview(G)["counties"] == x.overview(G, any_depth=True)["counties"]
-    assert query(client, "overview")["counties"] == x.overview(G, any_depth=True)["counties"]
+def test_overview_is_bounded_by_the_model() -> None:
+    """Nothing in it grows with the data but the provinces: no county, no source listed."""
+    assert set(x.overview(G)) == {"labels", "relationships", "provinces", "source_kinds"}
 
 
 def test_overview_province_villages(client: httpx.Client) -> None:
@@ -555,6 +556,29 @@ def test_overview_province_villages(client: httpx.Client) -> None:
 
 def test_overview_province_entities(client: httpx.Client) -> None:
     assert query(client, "overview")["provinces"] == x.overview(G, any_depth=True)["provinces"]
+
+
+# -- sources ----------------------------------------------------------------------------------
+
+SOURCE_FILTERS: list[dict[str, Any]] = [
+    {},
+    {"kind": "article"},
+    {"kind": "fixture"},
+    {"kind": "reference"},
+    {"limit": 2},
+    {"limit": 3, "offset": 2},
+    {"kind": "article", "limit": 1, "offset": 1},
+]
+
+
+@pytest.mark.parametrize("params", SOURCE_FILTERS, ids=str)
+def test_sources(client: httpx.Client, params: dict[str, Any]) -> None:
+    assert query(client, "sources", params) == x.sources(G, **params)
+
+
+def test_sources_count_their_mentions() -> None:
+    counts = {s["id"]: s["entities"] for s in x.sources(G, limit=500)["items"]}
+    assert counts[ZHOUNING_SOURCE] > 10 and len(set(counts.values())) > 3
 
 
 def test_coverage_map(client: httpx.Client) -> None:
@@ -815,6 +839,7 @@ def _answer_cases() -> dict[str, list[bool]]:
         "multi-village-people": [_paged(x.multi_village_people(G, **p)) for p in MULTI_VILLAGE],
         "dispatches": [_paged(x.dispatches(G, **p)) for p in DISPATCH_FILTERS],
         "figures": [_paged(x.figures(G, **p)) for p in FIGURE_FILTERS],
+        "sources": [_paged(x.sources(G, **p)) for p in SOURCE_FILTERS],
         "industry-clusters": [_paged(x.industry_clusters(G, **p)) for p in INDUSTRY_FILTERS],
         "practices": [_paged(x.practices(G, **p)) for p in PRACTICE_FILTERS]
         + [_paged(x.practices(G, id=p)) for p in PRACTICES],
