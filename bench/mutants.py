@@ -58,6 +58,7 @@ SECTION_TESTS = {
     "practices": "practice",
     "figures": "figures",
     "overview": "overview or expected_graph",
+    "sources": "sources",
     "search": "search",
     "search: the places a query names": "search",
     "one entity": "entity",
@@ -73,7 +74,7 @@ ONLY_SECTIONS = {"queries/regions.py": {"coverage-map"}}
 HEAD_TESTS = {
     "queries/analysis.py": (
         "shared_experts or village_profile or enterprise_reach or industry_clusters or overview"
-        " or dispatches or figures or practice"
+        " or dispatches or figures or practice or sources"
     ),
     "queries/explore.py": "search or entity or neighborhood or path",
 }
