@@ -48,11 +48,11 @@ is new.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver, ManagedTransaction, Record, Session
 
 from graph.connection import session
 from graph.divisions import LEVEL_LABELS
@@ -66,6 +66,11 @@ HOPS = 6  # as queries.analysis.REGION_HOPS: project -> village -> ... -> provin
 BATCH = 2000
 """Ids per statement when contributions are read: small enough for one statement's memory on
 the local server, large enough that a national recount is a few hundred statements."""
+
+PAGE = 20_000
+"""Nodes per statement when a recount walks the whole graph: on the local server every statement
+must end within its command timeout (RURALKG_QUERY_TIMEOUT, 5 s by default), and one statement
+listing every village nationally did not."""
 
 Figures = dict[str, list[int]]
 """Place id -> one integer per measure (MEASURES' order): tallies, or a change to them."""
@@ -163,21 +168,38 @@ UNWIND $rows AS row
 MERGE (t:TypeTally {id: row.type})
 SET t.count = row.n
 """
-RECOUNT_TYPES = "MATCH ()-[r]->() RETURN type(r) AS type, count(*) AS n"
 READ_TYPE_TALLIES = "MATCH (t:TypeTally) RETURN t.id AS type, t.count AS n"
 DELETE_TYPE_TALLIES = "UNWIND $types AS type MATCH (t:TypeTally {id: type}) DELETE t"
-READ_TALLIES = (
-    f"MATCH (t:Tally) RETURN t.id AS id, [{', '.join(f'coalesce(t.{m}, 0)' for m in MEASURES)}] AS figures"
-)
+# The whole graph is read in pages by id, the Entity.id and Tally.id indexes giving the order
+# (both servers walk the index for `id > $after ... ORDER BY id LIMIT`): each page is one short
+# statement however large the graph.
+READ_TALLIES = f"""
+MATCH (t:Tally) WHERE t.id > $after
+WITH t ORDER BY t.id LIMIT $n
+RETURN t.id AS id, [{", ".join(f"coalesce(t.{m}, 0)" for m in MEASURES)}] AS figures
+"""
 DELETE_TALLIES = "UNWIND $ids AS id MATCH (t:Tally {id: id}) DELETE t"
-# Every item a recount counts: the villages, projects and enterprises, and every entity that lies
-# somewhere (only those count in `entities`).
-ALL_ITEMS = {
-    "villages": "MATCH (x:Village) RETURN x.id AS id",
-    "projects": "MATCH (x:Project) RETURN x.id AS id",
-    "enterprises": "MATCH (x:Enterprise) RETURN x.id AS id",
-    "entities": "MATCH (x:Entity) WHERE EXISTS { (x)-[:LOCATED_IN]->() } RETURN x.id AS id",
-}
+# Every item a recount counts (the villages, projects and enterprises, and every entity that lies
+# somewhere: only those count in `entities`), and the type of every relationship, from its start.
+ALL_ENTITIES = """
+MATCH (x:Entity) WHERE x.id > $after
+WITH x ORDER BY x.id LIMIT $n
+RETURN x.id AS id,
+  CASE WHEN x:Village THEN 'villages' WHEN x:Project THEN 'projects'
+       WHEN x:Enterprise THEN 'enterprises' ELSE '' END AS kind,
+  [(x)-[r]->() | type(r)] AS out
+"""
+
+
+def _pages(s: Session, query: str) -> Iterator[Record]:
+    """Every record of a paged statement (`$after`, `$n`, ordered by a unique `id`)."""
+    after = ""
+    while True:
+        records = list(s.run(query, after=after, n=PAGE))
+        yield from records
+        if len(records) < PAGE:
+            return
+        after = records[-1]["id"]
 
 
 @dataclass
@@ -505,21 +527,24 @@ def _one(measure: int) -> list[int]:
 # -- the recount --------------------------------------------------------------------------------
 
 
-def recount(driver: Driver, settings: Settings) -> Figures:
-    """Every place's figures, counted from the facts (every item's contributions, in batches)."""
+def recount(driver: Driver, settings: Settings) -> tuple[Figures, dict[str, int]]:
+    """Every place's figures (every item's contributions, in batches) and the relationships per
+    type, counted from the facts."""
+    ids: dict[str, list[str]] = {"villages": [], "projects": [], "enterprises": [], "entities": []}
+    types: Counter[str] = Counter()
     figures: Figures = {}
     with session(driver, settings) as s:
-        ids = {kind: [r["id"] for r in s.run(query)] for kind, query in ALL_ITEMS.items()}
+        for r in _pages(s, ALL_ENTITIES):
+            if r["kind"]:
+                ids[r["kind"]].append(r["id"])
+            if "LOCATED_IN" in r["out"]:
+                ids["entities"].append(r["id"])
+            types.update(r["out"])
         for kind, kind_ids in ids.items():
-            for chunk in chunks(sorted(kind_ids), BATCH):
+            for chunk in chunks(kind_ids, BATCH):
                 items = Items(**{kind: set(chunk)})
                 add_figures(figures, s.execute_read(contributions, items))
-    return {p: v for p, v in figures.items() if any(v)}
-
-
-def recount_types(driver: Driver, settings: Settings) -> dict[str, int]:
-    with session(driver, settings) as s:
-        return {r["type"]: r["n"] for r in s.run(RECOUNT_TYPES)}
+    return {p: v for p, v in figures.items() if any(v)}, dict(types)
 
 
 def read_type_tallies(driver: Driver, settings: Settings) -> dict[str, int]:
@@ -529,7 +554,7 @@ def read_type_tallies(driver: Driver, settings: Settings) -> dict[str, int]:
 
 def read_tallies(driver: Driver, settings: Settings) -> Figures:
     with session(driver, settings) as s:
-        return {r["id"]: list(r["figures"]) for r in s.run(READ_TALLIES)}
+        return {r["id"]: list(r["figures"]) for r in _pages(s, READ_TALLIES)}
 
 
 def differences(kept: Figures, counted: Figures) -> list[tuple[str, str, int, int]]:
@@ -545,8 +570,9 @@ def differences(kept: Figures, counted: Figures) -> list[tuple[str, str, int, in
 def check(driver: Driver, settings: Settings) -> list[tuple[str, str, int, int]]:
     """Every difference between what is kept and a recount: (place, measure, kept, counted), and
     ("relationships", type, kept, counted) for the counts per relationship type."""
-    out = differences(read_tallies(driver, settings), recount(driver, settings))
-    kept, counted = read_type_tallies(driver, settings), recount_types(driver, settings)
+    figures, types = recount(driver, settings)
+    out = differences(read_tallies(driver, settings), figures)
+    kept, counted = read_type_tallies(driver, settings), types
     for t in sorted(kept.keys() | counted.keys()):
         if kept.get(t, 0) != counted.get(t, 0):
             out.append(("relationships", t, kept.get(t, 0), counted.get(t, 0)))
@@ -557,10 +583,9 @@ def rebuild(driver: Driver, settings: Settings) -> int:
     """Replace the tallies with a recount (a graph loaded before tallies existed, or imported with
     neo4j-admin); return the places tallied. Written place by place in batches: a place's
     figures are right as soon as its batch commits."""
-    counted = recount(driver, settings)
+    counted, types = recount(driver, settings)
     stale = sorted(read_tallies(driver, settings).keys() - counted.keys())
     rows = rows_of(counted)
-    types = recount_types(driver, settings)
     gone = sorted(read_type_tallies(driver, settings).keys() - types.keys())
     with session(driver, settings, write=True) as s:
         s.execute_write(
