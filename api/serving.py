@@ -30,11 +30,12 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol (llhttp, in C), answering malformed HTTP with a problem+json
     400, not text/plain, and refusing a request head larger than MAX_HEADER_BYTES.
 
-    Not uvicorn's h11 protocol: h11 parses in pure Python, about a third of what the API itself
-    spent per /search (issue 21). llhttp has no limit on a head's size, so this one counts the
-    bytes of a head still incomplete after each read, as h11's limit on an incomplete event
-    did: a head that starts partway through a read (after a pipelined request) is counted from
-    the next read on, so what is held before the refusal stays under the limit plus one read.
+    Not uvicorn's h11 protocol: h11 parses every request and frames every response in pure
+    Python, on the one core the API has (docs/benchmarks/api.md). llhttp has no limit on a
+    head's size, so this one counts the bytes of a head still incomplete after each read, as
+    h11's limit on an incomplete event did: a head that starts partway through a read (after
+    a pipelined request) is counted from the next read on, so what is held before the
+    refusal stays under the limit plus one read.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
