@@ -49,10 +49,8 @@ class ExitWatch:
         self._poll: select.poll | None = None
         try:
             self._fd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            pass  # already gone (reaped): pid_alive says so
-        except (OSError, AttributeError):  # no pidfds here (old kernel, seccomp, not Linux)
-            pass
+        except (OSError, AttributeError):
+            pass  # gone already (pid_alive says so), or no pidfds here (old kernel, seccomp, not Linux)
         else:
             self._poll = select.poll()
             self._poll.register(self._fd, select.POLLIN)
