@@ -25,6 +25,7 @@ from api.divisions_load import BackgroundDivisions, divisions_status
 from api.graph import GraphHandle, answer_json
 from api.middleware import Guard, cors_kwargs
 from api.problems import BadRequest
+from api.quick import QueryRoute
 from api.views import review
 from api.views import routes as views
 from graph.connection import GraphUnavailable
@@ -131,6 +132,9 @@ def create_app(settings: Settings | None = None, *, background_divisions: bool =
         # A redirect would build its Location from the Host header, and turn an id holding an
         # encoded '/' into another id: a path is served as given or not at all.
         redirect_slashes=False,
+        # No OpenTelemetry here: left on, FastAPI asks the global providers whether any is
+        # configured on every request.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.graph = GraphHandle(settings)
@@ -235,7 +239,14 @@ def _entry_routes(app: FastAPI, entry: Entry[Any, Any]) -> None:
         "summary": entry.summary_en,
         "description": entry.summary_zh,
     }
-    app.get(f"/queries/{entry.name}", operation_id=f"query_{entry.name}_get", **common)(run_get)
+    app.router.add_api_route(
+        f"/queries/{entry.name}",
+        run_get,
+        methods=["GET"],
+        operation_id=f"query_{entry.name}_get",
+        route_class_override=QueryRoute,
+        **common,
+    )
     app.post(
         f"/queries/{entry.name}",
         operation_id=f"query_{entry.name}_post",
@@ -274,15 +285,19 @@ def _routes(app: FastAPI) -> None:
             }
         )
 
-    @app.get(
+    async def search(params: Annotated[SearchParams, Query()], graph: GraphDep) -> Any:
+        return await answer_json(graph, SEARCH, params)
+
+    app.router.add_api_route(
         "/search",
+        search,
+        methods=["GET"],
         tags=["explore"],
         response_model=SearchPage,
         summary=SEARCH.summary_en,
         dependencies=[ReadAccess],
+        route_class_override=QueryRoute,
     )
-    async def search(params: Annotated[SearchParams, Query()], graph: GraphDep) -> Any:
-        return await answer_json(graph, SEARCH, params)
 
     @app.get(
         "/entities/{entity_id}",

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import gc
 import json
+from typing import Any
 
-import h11
 import uvicorn
 from fastapi import FastAPI
-from uvicorn.protocols.http.h11_impl import H11Protocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from api.logs import configure
 from graph.settings import Settings
@@ -17,7 +17,7 @@ from graph.settings import Settings
 # Seconds uvicorn waits for open requests at shutdown before closing them; every request is
 # bounded by its own deadline anyway.
 GRACEFUL_SHUTDOWN_SECONDS = 3
-# Header block and request line limit: what h11 refuses above it is a 400 problem.
+# A request head (request line and headers) larger than this is refused with a 400 problem.
 MAX_HEADER_BYTES = 16 * 1024
 # Allocations between two young collections (Python's default is 700). A request on a cache
 # miss allocates thousands of objects (driver records, rows, models); at 700 the collector ran
@@ -26,8 +26,42 @@ MAX_HEADER_BYTES = 16 * 1024
 GC_YOUNG_THRESHOLD = 10_000
 
 
-class ProblemH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol, answering malformed HTTP with a problem+json 400, not text/plain."""
+class ProblemHttpToolsProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol (llhttp, in C), answering malformed HTTP with a problem+json
+    400, not text/plain, and refusing a request head larger than MAX_HEADER_BYTES.
+
+    Not uvicorn's h11 protocol: h11 parses every request and frames every response in pure
+    Python, on the one core the API has (docs/benchmarks/api.md). llhttp has no limit on a
+    head's size, so this one counts the bytes of a head still incomplete after each read, as
+    h11's limit on an incomplete event did: a head that starts partway through a read (after
+    a pipelined request) is counted from the next read on, so what is held before the
+    refusal stays under the limit plus one read.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_head = True  # the next bytes begin or go on with a request head
+        self._head_bytes = 0  # bytes of the current head, read so far
+        self._heads = 0  # heads completed on this connection
+
+    def data_received(self, data: bytes) -> None:
+        in_head, heads = self._in_head, self._heads
+        super().data_received(data)
+        if not self._in_head or self.transport.is_closing():
+            return
+        if in_head and heads == self._heads:  # the whole read belongs to the same head
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEADER_BYTES:
+                self.send_400_response(f"the request head is larger than {MAX_HEADER_BYTES} bytes")
+
+    def on_headers_complete(self) -> None:
+        self._in_head, self._head_bytes = False, 0
+        self._heads += 1
+        super().on_headers_complete()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._in_head = True
 
     def send_400_response(self, msg: str) -> None:
         body = json.dumps(
@@ -38,17 +72,15 @@ class ProblemH11Protocol(H11Protocol):
                 "detail": f"the HTTP request cannot be read: {msg}",
             }
         ).encode()
-        headers = [
+        head = [STATUS_LINE[400]]
+        for name, value in [
+            *self.server_state.default_headers,
             (b"content-type", b"application/problem+json"),
             (b"content-length", str(len(body)).encode()),
             (b"connection", b"close"),
-        ]
-        for event in (
-            h11.Response(status_code=400, headers=headers, reason=b"Bad Request"),
-            h11.Data(data=body),
-            h11.EndOfMessage(),
-        ):
-            self.transport.write(self.conn.send(event) or b"")
+        ]:
+            head.append(name + b": " + value + b"\r\n")
+        self.transport.write(b"".join([*head, b"\r\n", body]))
         self.transport.close()
 
 
@@ -57,13 +89,12 @@ def config(app: FastAPI, settings: Settings, host: str, port: int, log_level: st
         app,
         host=host,
         port=port,
-        http=ProblemH11Protocol,
+        http=ProblemHttpToolsProtocol,
         log_level=log_level,
         log_config=None,  # ours: JSON lines with the request id (api.logs)
         access_log=False,  # the Guard middleware logs each request with its id and duration
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
         timeout_keep_alive=5,
-        h11_max_incomplete_event_size=MAX_HEADER_BYTES,
         server_header=False,
         proxy_headers=False,
     )
