@@ -48,7 +48,7 @@ is new.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -199,7 +199,9 @@ class Items:
 
 
 @dataclass(frozen=True)
-class _Node:
+class Node:
+    """What a node adds to the tallies depends on: CONTRIBUTIONS' columns."""
+
     id: str
     kind: str
     place: bool
@@ -215,12 +217,12 @@ class _Node:
         return self.up | {self.id} if self.place else self.up
 
 
-def _read(tx: ManagedTransaction, ids: Iterable[str], known: dict[str, _Node | None]) -> None:
+def read_nodes(tx: ManagedTransaction, ids: Iterable[str], known: dict[str, Node | None]) -> None:
     """Read the nodes not read yet into `known` (None: not in the graph)."""
     missing = sorted(set(ids) - known.keys())
     for chunk in chunks(missing, BATCH):
         for r in tx.run(CONTRIBUTIONS, ids=chunk):
-            known[r["id"]] = _Node(
+            known[r["id"]] = Node(
                 r["id"], r["kind"], r["place"], frozenset(r["up"]), r["in_alliance"], r["dispatched"],
                 tuple(r["roots"]), tuple(r["projects"]),
             )  # fmt: skip
@@ -228,22 +230,33 @@ def _read(tx: ManagedTransaction, ids: Iterable[str], known: dict[str, _Node | N
             known.setdefault(i, None)
 
 
+NodeOf = Callable[[str], Node | None]
+"""An item's or root's contribution-relevant facts (None: not in the graph), from wherever they
+were read or worked out: the graph (`contributions`) or a load's own rows (bench.load_ways)."""
+
+
 def contributions(tx: ManagedTransaction, items: Items) -> Figures:
     """What these items add to the tallies, as the graph stands in this transaction."""
-    known: dict[str, _Node | None] = {}
-    _read(tx, set().union(items.villages, items.projects, items.enterprises, items.entities), known)
+    known: dict[str, Node | None] = {}
+    read_nodes(tx, set().union(items.villages, items.projects, items.enterprises, items.entities), known)
     involving = {p for e in items.enterprises if (n := known[e]) is not None for p in n.projects}
-    _read(tx, involving, known)
+    read_nodes(tx, involving, known)
     projects = items.projects | involving
-    _read(tx, {r for p in projects if (n := known[p]) is not None for r in n.roots}, known)
+    read_nodes(tx, {r for p in projects if (n := known[p]) is not None for r in n.roots}, known)
+    return figures_of(items, known.__getitem__)
+
+
+def figures_of(items: Items, node: NodeOf) -> Figures:
+    """What these items add to the tallies, given each one's facts and those of the projects
+    involving its enterprises and of their projects' roots."""
 
     def project_places(p: str) -> set[str]:
-        n = known[p]
+        n = node(p)
         if n is None or n.kind != "p":
             return set()
         out = set(n.reach)
         for r in n.roots:
-            if (root := known[r]) is not None:
+            if (root := node(r)) is not None:
                 out |= root.reach
         return out
 
@@ -254,7 +267,7 @@ def contributions(tx: ManagedTransaction, items: Items) -> Figures:
             figures.setdefault(c, [0] * len(MEASURES))[measure] += 1
 
     for v in items.villages:
-        if (n := known[v]) is not None and n.kind == "v":
+        if (n := node(v)) is not None and n.kind == "v":
             add(n.up, VILLAGES)
             if n.in_alliance:
                 add(n.reach, IN_ALLIANCE)
@@ -263,10 +276,10 @@ def contributions(tx: ManagedTransaction, items: Items) -> Figures:
     for p in items.projects:
         add(project_places(p), PROJECTS)
     for e in items.enterprises:
-        if (n := known[e]) is not None and n.kind == "e":
+        if (n := node(e)) is not None and n.kind == "e":
             add(set(n.reach).union(*(project_places(p) for p in n.projects)), ENTERPRISES)
     for x in items.entities:
-        if (n := known[x]) is not None:
+        if (n := node(x)) is not None:
             add(n.up, ENTITIES)
     return figures
 
@@ -300,6 +313,12 @@ def apply(tx: ManagedTransaction, delta: Figures) -> None:
     rows = rows_of({p: v for p, v in delta.items() if any(v)})
     for start in range(0, len(rows), BATCH):
         tx.run(APPLY, rows=rows[start : start + BATCH]).consume()
+
+
+def apply_types(tx: ManagedTransaction, delta: Counter[str]) -> None:
+    """Add a change to the counts per relationship type, in the caller's transaction."""
+    if rows := [{"type": t, "n": n} for t, n in sorted(delta.items()) if n]:
+        tx.run(APPLY_TYPES, rows=rows).consume()
 
 
 class Tracker:
@@ -377,8 +396,7 @@ class Tracker:
         types = self.extra_types.copy()
         types.update(self._out_types())
         types.subtract(self._types_before)
-        if rows := [{"type": t, "n": n} for t, n in sorted(types.items()) if n]:
-            self.tx.run(APPLY_TYPES, rows=rows).consume()
+        apply_types(self.tx, types)
 
 
 def track_sync(tx: ManagedTransaction, group: Sequence[SourceFacts], plans: Sequence[SourcePlan]) -> Tracker:
