@@ -573,12 +573,18 @@ def check(driver: Driver, settings: Settings) -> list[tuple[str, str, int, int]]
 
 def rebuild(driver: Driver, settings: Settings) -> int:
     """Replace the tallies with a recount (a graph loaded before tallies existed, or imported with
-    neo4j-admin); return the places tallied. Written place by place in batches: a place's
-    figures are right as soon as its batch commits."""
+    neo4j-admin); return the places tallied."""
     counted = recount(driver, settings)
-    stale = sorted(read_tallies(driver, settings).keys() - counted.keys())
-    rows = rows_of(counted)
-    types = recount_types(driver, settings)
+    replace_all(driver, settings, counted, recount_types(driver, settings))
+    return len(counted)
+
+
+def replace_all(driver: Driver, settings: Settings, figures: Figures, types: dict[str, int]) -> None:
+    """Make these the figures kept, every other tally gone (a recount's, or figures read before a
+    benchmark's writes were undone). Written place by place in batches: a place's figures are
+    right as soon as its batch commits."""
+    stale = sorted(read_tallies(driver, settings).keys() - figures.keys())
+    rows = rows_of(figures)
     gone = sorted(read_type_tallies(driver, settings).keys() - types.keys())
     with session(driver, settings, write=True) as s:
         s.execute_write(
@@ -589,7 +595,6 @@ def rebuild(driver: Driver, settings: Settings) -> int:
             s.execute_write(_run, REPLACE, {"rows": rows[start : start + BATCH]})
         for chunk in chunks(stale, BATCH):
             s.execute_write(_run, DELETE_TALLIES, {"ids": chunk})
-    return len(rows)
 
 
 def _run(tx: ManagedTransaction, query: str, params: dict[str, Any]) -> None:
