@@ -52,7 +52,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from neo4j import Driver, ManagedTransaction
+from neo4j import Driver, ManagedTransaction, Record
 
 from graph.connection import session
 from graph.divisions import LEVEL_LABELS
@@ -78,10 +78,11 @@ def _any(var: str, labels: Iterable[str]) -> str:
 # Every pattern starts at the node found by id: the local server expands a pattern from its
 # first node. Roots: the holders of a project (the labels that may hold one) and the bases of the
 # branches that lead it (the labels a branch may be based in), as region-coverage counted them.
-CONTRIBUTIONS = f"""
+_FIND = """
 UNWIND $ids AS id
-MATCH (x:Entity {{id: id}})
-RETURN x.id AS id,
+MATCH (x:Entity {id: id})
+"""
+_NODE = f"""x.id AS id,
   CASE WHEN x:Village THEN 'v' WHEN x:Project THEN 'p' WHEN x:Enterprise THEN 'e' ELSE '' END AS kind,
   CASE WHEN {_any("x", LEVEL_LABELS)} THEN true ELSE false END AS place,
   [(x)-[:LOCATED_IN*1..{HOPS}]->(c) WHERE {_any("c", LEVEL_LABELS)} | c.id] AS up,
@@ -92,19 +93,18 @@ RETURN x.id AS id,
     [(x)<-[:HAS_PROJECT]-(h) WHERE {_any("h", RELATIONSHIPS["HAS_PROJECT"][0])} | h.id]
     + [(x)<-[:LEADS]-(:Branch)-[:BASED_IN]->(b) WHERE {_any("b", RELATIONSHIPS["BASED_IN"][1])} | b.id]
   ELSE [] END AS roots,
-  CASE WHEN x:Enterprise THEN [(x)<-[:INVOLVES]-(p:Project) | p.id] ELSE [] END AS projects
-"""
-# The items whose contributions a change to these nodes can change (the module's rules).
-AFFECTED = """
-UNWIND $ids AS id
-MATCH (x:Entity {id: id})
-RETURN CASE WHEN x:Village THEN [x.id] ELSE [] END
+  CASE WHEN x:Enterprise THEN [(x)<-[:INVOLVES]-(p:Project) | p.id] ELSE [] END AS projects"""
+CONTRIBUTIONS = f"{_FIND}RETURN {_NODE}\n"
+# The items whose contributions a change to these nodes can change (the module's rules), and the
+# nodes' own contributions: a touched node is an item too, read so in the same pass.
+AFFECTED = f"""{_FIND}RETURN {_NODE},
+  CASE WHEN x:Village THEN [x.id] ELSE [] END
     + CASE WHEN x:Branch THEN [(x)-[:BASED_IN]->(v:Village) | v.id] ELSE [] END
     + CASE WHEN x:Alliance THEN [(x)-[:HAS_MEMBER]->(v:Village) | v.id] ELSE [] END AS villages,
   CASE WHEN x:Project THEN [x.id] ELSE [] END
     + [(x)-[:HAS_PROJECT]->(p:Project) | p.id]
     + CASE WHEN x:Branch THEN [(x)-[:LEADS]->(p:Project) | p.id] ELSE [] END
-    + [(x)<-[:BASED_IN]-(:Branch)-[:LEADS]->(p:Project) | p.id] AS projects,
+    + [(x)<-[:BASED_IN]-(:Branch)-[:LEADS]->(p:Project) | p.id] AS projects_affected,
   CASE WHEN x:Enterprise THEN [x.id] ELSE [] END AS enterprises
 """
 INVOLVED = """
@@ -217,15 +217,20 @@ class Node:
         return self.up | {self.id} if self.place else self.up
 
 
+def _node(r: Record) -> Node:
+    """A node as CONTRIBUTIONS (or AFFECTED) returns it."""
+    return Node(
+        r["id"], r["kind"], r["place"], frozenset(r["up"]), r["in_alliance"], r["dispatched"],
+        tuple(r["roots"]), tuple(r["projects"]),
+    )  # fmt: skip
+
+
 def read_nodes(tx: ManagedTransaction, ids: Iterable[str], known: dict[str, Node | None]) -> None:
     """Read the nodes not read yet into `known` (None: not in the graph)."""
     missing = sorted(set(ids) - known.keys())
     for chunk in chunks(missing, BATCH):
         for r in tx.run(CONTRIBUTIONS, ids=chunk):
-            known[r["id"]] = Node(
-                r["id"], r["kind"], r["place"], frozenset(r["up"]), r["in_alliance"], r["dispatched"],
-                tuple(r["roots"]), tuple(r["projects"]),
-            )  # fmt: skip
+            known[r["id"]] = _node(r)
         for i in chunk:
             known.setdefault(i, None)
 
@@ -235,9 +240,12 @@ NodeOf = Callable[[str], Node | None]
 were read or worked out: the graph (`contributions`) or a load's own rows (bench.load_ways)."""
 
 
-def contributions(tx: ManagedTransaction, items: Items) -> Figures:
-    """What these items add to the tallies, as the graph stands in this transaction."""
-    known: dict[str, Node | None] = {}
+def contributions(
+    tx: ManagedTransaction, items: Items, known: dict[str, Node | None] | None = None
+) -> Figures:
+    """What these items add to the tallies, as the graph stands in this transaction; `known`:
+    nodes read already in this state of it (more are added)."""
+    known = {} if known is None else known
     read_nodes(tx, set().union(items.villages, items.projects, items.enterprises, items.entities), known)
     involving = {p for e in items.enterprises if (n := known[e]) is not None for p in n.projects}
     read_nodes(tx, involving, known)
@@ -328,7 +336,6 @@ class Tracker:
     def __init__(self, tx: ManagedTransaction) -> None:
         self.tx = tx
         self._touched: set[str] = set()
-        self._moved: set[str] = set()
         self._items = Items()
         self._before: Figures = {}
         self.extra: Figures = {}
@@ -347,54 +354,78 @@ class Tracker:
         """touched: the nodes the transaction writes or deletes and both ends of the relationships
         it writes or deletes; moved: nodes whose LOCATED_IN edges (out of them) or id may change;
         linking: LOCATED_IN edges it writes (those not there yet move their start); deleting:
-        nodes it may delete with their relationships (their neighbours are touched and moved)."""
-        self._touched = set(touched)
-        self._moved = set(moved)
-        pairs = sorted(set(linking))
-        if pairs:
-            there = {(r["start"], r["end"]) for r in self.tx.run(LINKED, pairs=[list(p) for p in pairs])}
-            self._moved |= {start for start, end in pairs if (start, end) not in there}
+        nodes it may delete with their relationships (their neighbours are touched and moved).
+
+        Only what is in the graph is read: a touched node not found is one the transaction
+        creates, which counts nowhere yet, has nothing below it and no relationships (a bulk
+        load's transaction creates most of what it touches)."""
+        moved = set(moved)
+        self._touched = set(touched) | moved | {start for start, _ in linking}
         doomed = sorted(set(deleting))
         if doomed:
             around = {i for r in self.tx.run(NEIGHBOURS, ids=doomed) for i in r["ids"]}
             self._touched |= around | set(doomed)
-            self._moved |= around
-        self._touched |= self._moved
-        self._items = self._affected()
-        self._before = contributions(self.tx, self._items)
-        self._types_before = self._out_types()
+            moved |= around
+        known: dict[str, Node | None] = {}
+        items, there = self._affected(self._touched, known)
+        pairs = sorted(p for p in set(linking) if p[0] in there)
+        if pairs:
+            linked = {(r["start"], r["end"]) for r in self.tx.run(LINKED, pairs=[list(p) for p in pairs])}
+            moved |= {start for start, end in pairs if (start, end) not in linked}
+        below: set[str] = set()
+        for chunk in chunks(sorted(moved & there), BATCH):
+            below |= {r["id"] for r in self.tx.run(DESCENDANTS, ids=chunk)}
+        below -= self._touched
+        self._items = items | self._affected(below, known)[0]
+        self._items.entities = there | below
+        self._involved(self._items)
+        self._before = contributions(self.tx, self._items, known)
+        self._types_before = self._out_types(there)
 
-    def _out_types(self) -> Counter[str]:
+    def _out_types(self, ids: set[str]) -> Counter[str]:
         counts: Counter[str] = Counter()
-        for chunk in chunks(sorted(self._touched), BATCH):
+        for chunk in chunks(sorted(ids), BATCH):
             for r in self.tx.run(OUT_TYPES, ids=chunk):
                 counts[r["type"]] += r["n"]
         return counts
 
-    def _affected(self) -> Items:
-        ids = set(self._touched)
-        moved = sorted(self._moved)
-        for chunk in chunks(moved, BATCH):
-            ids |= {r["id"] for r in self.tx.run(DESCENDANTS, ids=chunk)}
-        items = Items(entities=ids)
+    def _affected(self, ids: set[str], known: dict[str, Node | None]) -> tuple[Items, set[str]]:
+        """The villages, projects and enterprises these nodes' changes may change (but the
+        enterprises the projects involve), and which of the nodes are in the graph; the nodes
+        themselves into `known`."""
+        items, found = Items(), set()
         for chunk in chunks(sorted(ids), BATCH):
             for r in self.tx.run(AFFECTED, ids=chunk):
+                found.add(r["id"])
+                known[r["id"]] = _node(r)
                 items.villages.update(r["villages"])
-                items.projects.update(r["projects"])
+                items.projects.update(r["projects_affected"])
                 items.enterprises.update(r["enterprises"])
+        for i in ids - found:
+            known[i] = None
+        return items, found
+
+    def _involved(self, items: Items) -> None:
         for chunk in chunks(sorted(items.projects), BATCH):
             for r in self.tx.run(INVOLVED, ids=chunk):
                 items.enterprises.update(r["enterprises"])
-        return items
 
     def after(self) -> None:
-        """Read the contributions again and write the change."""
-        items = self._items | self._affected()
-        delta = difference(contributions(self.tx, items), self._before)
+        """Read the contributions again and write the change.
+
+        Only the touched nodes are read for what they affect: what lies below a moved node now
+        lay below it or below a touched node before (the first new LOCATED_IN on its way up
+        starts at a touched node), and what the others affect changes only through a touched
+        node (the module's rules), so `before` found both."""
+        known: dict[str, Node | None] = {}
+        items, _ = self._affected(self._touched, known)
+        items.entities = set(self._touched)
+        self._involved(items)
+        delta = difference(contributions(self.tx, self._items | items, known), self._before)
         add_figures(delta, self.extra)
         apply(self.tx, delta)
         types = self.extra_types.copy()
-        types.update(self._out_types())
+        types.update(self._out_types(self._touched))
         types.subtract(self._types_before)
         apply_types(self.tx, types)
 
