@@ -22,7 +22,16 @@ from graph.settings import Settings
 from loaders.load import collect_facts, curated_cases, load
 from loaders.regions import load_regions, resolve_cases
 from loaders.synthetic import Selection, SynthSpec, load_divisions, load_overlay, select
-from loaders.tally import MEASURES, Figures, check, differences, read_tallies
+from loaders.tally import (
+    MEASURES,
+    Figures,
+    check,
+    differences,
+    read_tallies,
+    read_type_tallies,
+    rebuild,
+    replace_all,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "cases"
@@ -202,6 +211,12 @@ def test_a_synthetic_overlay(clean_graph: Driver, data_settings: Settings) -> No
     load_overlay(clean_graph, settings, spec, two)
     kept = assert_kept(clean_graph, settings)
     assert _nonzero(kept) == set(MEASURES)
+
+    # `ruralkg tally rebuild` from nothing kept: the same figures
+    replace_all(clean_graph, settings, {}, {})
+    assert read_tallies(clean_graph, settings) == {} and read_type_tallies(clean_graph, settings) == {}
+    assert rebuild(clean_graph, settings) == len(kept)
+    assert assert_kept(clean_graph, settings) == kept
 
 
 def test_a_divisions_load_beside_a_curated_load(clean_graph: Driver, data_settings: Settings) -> None:
