@@ -48,7 +48,7 @@ is new.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,10 +83,11 @@ def _any(var: str, labels: Iterable[str]) -> str:
 # Every pattern starts at the node found by id: the local server expands a pattern from its
 # first node. Roots: the holders of a project (the labels that may hold one) and the bases of the
 # branches that lead it (the labels a branch may be based in), as region-coverage counted them.
-CONTRIBUTIONS = f"""
+_FIND = """
 UNWIND $ids AS id
-MATCH (x:Entity {{id: id}})
-RETURN x.id AS id,
+MATCH (x:Entity {id: id})
+"""
+_NODE = f"""x.id AS id,
   CASE WHEN x:Village THEN 'v' WHEN x:Project THEN 'p' WHEN x:Enterprise THEN 'e' ELSE '' END AS kind,
   CASE WHEN {_any("x", LEVEL_LABELS)} THEN true ELSE false END AS place,
   [(x)-[:LOCATED_IN*1..{HOPS}]->(c) WHERE {_any("c", LEVEL_LABELS)} | c.id] AS up,
@@ -97,19 +98,18 @@ RETURN x.id AS id,
     [(x)<-[:HAS_PROJECT]-(h) WHERE {_any("h", RELATIONSHIPS["HAS_PROJECT"][0])} | h.id]
     + [(x)<-[:LEADS]-(:Branch)-[:BASED_IN]->(b) WHERE {_any("b", RELATIONSHIPS["BASED_IN"][1])} | b.id]
   ELSE [] END AS roots,
-  CASE WHEN x:Enterprise THEN [(x)<-[:INVOLVES]-(p:Project) | p.id] ELSE [] END AS projects
-"""
-# The items whose contributions a change to these nodes can change (the module's rules).
-AFFECTED = """
-UNWIND $ids AS id
-MATCH (x:Entity {id: id})
-RETURN CASE WHEN x:Village THEN [x.id] ELSE [] END
+  CASE WHEN x:Enterprise THEN [(x)<-[:INVOLVES]-(p:Project) | p.id] ELSE [] END AS projects"""
+CONTRIBUTIONS = f"{_FIND}RETURN {_NODE}\n"
+# The items whose contributions a change to these nodes can change (the module's rules), and the
+# nodes' own contributions: a touched node is an item too, read so in the same pass.
+AFFECTED = f"""{_FIND}RETURN {_NODE},
+  CASE WHEN x:Village THEN [x.id] ELSE [] END
     + CASE WHEN x:Branch THEN [(x)-[:BASED_IN]->(v:Village) | v.id] ELSE [] END
     + CASE WHEN x:Alliance THEN [(x)-[:HAS_MEMBER]->(v:Village) | v.id] ELSE [] END AS villages,
   CASE WHEN x:Project THEN [x.id] ELSE [] END
     + [(x)-[:HAS_PROJECT]->(p:Project) | p.id]
     + CASE WHEN x:Branch THEN [(x)-[:LEADS]->(p:Project) | p.id] ELSE [] END
-    + [(x)<-[:BASED_IN]-(:Branch)-[:LEADS]->(p:Project) | p.id] AS projects,
+    + [(x)<-[:BASED_IN]-(:Branch)-[:LEADS]->(p:Project) | p.id] AS projects_affected,
   CASE WHEN x:Enterprise THEN [x.id] ELSE [] END AS enterprises
 """
 INVOLVED = """
@@ -221,7 +221,9 @@ class Items:
 
 
 @dataclass(frozen=True)
-class _Node:
+class Node:
+    """What a node adds to the tallies depends on: CONTRIBUTIONS' columns."""
+
     id: str
     kind: str
     place: bool
@@ -237,35 +239,54 @@ class _Node:
         return self.up | {self.id} if self.place else self.up
 
 
-def _read(tx: ManagedTransaction, ids: Iterable[str], known: dict[str, _Node | None]) -> None:
+def _node(r: Record) -> Node:
+    """A node as CONTRIBUTIONS (or AFFECTED) returns it."""
+    return Node(
+        r["id"], r["kind"], r["place"], frozenset(r["up"]), r["in_alliance"], r["dispatched"],
+        tuple(r["roots"]), tuple(r["projects"]),
+    )  # fmt: skip
+
+
+def read_nodes(tx: ManagedTransaction, ids: Iterable[str], known: dict[str, Node | None]) -> None:
     """Read the nodes not read yet into `known` (None: not in the graph)."""
     missing = sorted(set(ids) - known.keys())
     for chunk in chunks(missing, BATCH):
         for r in tx.run(CONTRIBUTIONS, ids=chunk):
-            known[r["id"]] = _Node(
-                r["id"], r["kind"], r["place"], frozenset(r["up"]), r["in_alliance"], r["dispatched"],
-                tuple(r["roots"]), tuple(r["projects"]),
-            )  # fmt: skip
+            known[r["id"]] = _node(r)
         for i in chunk:
             known.setdefault(i, None)
 
 
-def contributions(tx: ManagedTransaction, items: Items) -> Figures:
-    """What these items add to the tallies, as the graph stands in this transaction."""
-    known: dict[str, _Node | None] = {}
-    _read(tx, set().union(items.villages, items.projects, items.enterprises, items.entities), known)
+NodeOf = Callable[[str], Node | None]
+"""An item's or root's contribution-relevant facts (None: not in the graph), from wherever they
+were read or worked out: the graph (`contributions`) or a load's own rows (bench.load_ways)."""
+
+
+def contributions(
+    tx: ManagedTransaction, items: Items, known: dict[str, Node | None] | None = None
+) -> Figures:
+    """What these items add to the tallies, as the graph stands in this transaction; `known`:
+    nodes read already in this state of it (more are added)."""
+    known = {} if known is None else known
+    read_nodes(tx, set().union(items.villages, items.projects, items.enterprises, items.entities), known)
     involving = {p for e in items.enterprises if (n := known[e]) is not None for p in n.projects}
-    _read(tx, involving, known)
+    read_nodes(tx, involving, known)
     projects = items.projects | involving
-    _read(tx, {r for p in projects if (n := known[p]) is not None for r in n.roots}, known)
+    read_nodes(tx, {r for p in projects if (n := known[p]) is not None for r in n.roots}, known)
+    return figures_of(items, known.__getitem__)
+
+
+def figures_of(items: Items, node: NodeOf) -> Figures:
+    """What these items add to the tallies, given each one's facts and those of the projects
+    involving its enterprises and of their projects' roots."""
 
     def project_places(p: str) -> set[str]:
-        n = known[p]
+        n = node(p)
         if n is None or n.kind != "p":
             return set()
         out = set(n.reach)
         for r in n.roots:
-            if (root := known[r]) is not None:
+            if (root := node(r)) is not None:
                 out |= root.reach
         return out
 
@@ -276,7 +297,7 @@ def contributions(tx: ManagedTransaction, items: Items) -> Figures:
             figures.setdefault(c, [0] * len(MEASURES))[measure] += 1
 
     for v in items.villages:
-        if (n := known[v]) is not None and n.kind == "v":
+        if (n := node(v)) is not None and n.kind == "v":
             add(n.up, VILLAGES)
             if n.in_alliance:
                 add(n.reach, IN_ALLIANCE)
@@ -285,10 +306,10 @@ def contributions(tx: ManagedTransaction, items: Items) -> Figures:
     for p in items.projects:
         add(project_places(p), PROJECTS)
     for e in items.enterprises:
-        if (n := known[e]) is not None and n.kind == "e":
+        if (n := node(e)) is not None and n.kind == "e":
             add(set(n.reach).union(*(project_places(p) for p in n.projects)), ENTERPRISES)
     for x in items.entities:
-        if (n := known[x]) is not None:
+        if (n := node(x)) is not None:
             add(n.up, ENTITIES)
     return figures
 
@@ -324,6 +345,12 @@ def apply(tx: ManagedTransaction, delta: Figures) -> None:
         tx.run(APPLY, rows=rows[start : start + BATCH]).consume()
 
 
+def apply_types(tx: ManagedTransaction, delta: Counter[str]) -> None:
+    """Add a change to the counts per relationship type, in the caller's transaction."""
+    if rows := [{"type": t, "n": n} for t, n in sorted(delta.items()) if n]:
+        tx.run(APPLY_TYPES, rows=rows).consume()
+
+
 class Tracker:
     """The tallies' change in one write transaction: `before` ahead of the writes, `after`
     once they are done (then the change is written, in the same transaction)."""
@@ -331,7 +358,6 @@ class Tracker:
     def __init__(self, tx: ManagedTransaction) -> None:
         self.tx = tx
         self._touched: set[str] = set()
-        self._moved: set[str] = set()
         self._items = Items()
         self._before: Figures = {}
         self.extra: Figures = {}
@@ -350,57 +376,80 @@ class Tracker:
         """touched: the nodes the transaction writes or deletes and both ends of the relationships
         it writes or deletes; moved: nodes whose LOCATED_IN edges (out of them) or id may change;
         linking: LOCATED_IN edges it writes (those not there yet move their start); deleting:
-        nodes it may delete with their relationships (their neighbours are touched and moved)."""
-        self._touched = set(touched)
-        self._moved = set(moved)
-        pairs = sorted(set(linking))
-        if pairs:
-            there = {(r["start"], r["end"]) for r in self.tx.run(LINKED, pairs=[list(p) for p in pairs])}
-            self._moved |= {start for start, end in pairs if (start, end) not in there}
+        nodes it may delete with their relationships (their neighbours are touched and moved).
+
+        Only what is in the graph is read: a touched node not found is one the transaction
+        creates, which counts nowhere yet, has nothing below it and no relationships (a bulk
+        load's transaction creates most of what it touches)."""
+        moved = set(moved)
+        self._touched = set(touched) | moved | {start for start, _ in linking}
         doomed = sorted(set(deleting))
         if doomed:
             around = {i for r in self.tx.run(NEIGHBOURS, ids=doomed) for i in r["ids"]}
             self._touched |= around | set(doomed)
-            self._moved |= around
-        self._touched |= self._moved
-        self._items = self._affected()
-        self._before = contributions(self.tx, self._items)
-        self._types_before = self._out_types()
+            moved |= around
+        known: dict[str, Node | None] = {}
+        items, there = self._affected(self._touched, known)
+        pairs = sorted(p for p in set(linking) if p[0] in there)
+        if pairs:
+            linked = {(r["start"], r["end"]) for r in self.tx.run(LINKED, pairs=[list(p) for p in pairs])}
+            moved |= {start for start, end in pairs if (start, end) not in linked}
+        below: set[str] = set()
+        for chunk in chunks(sorted(moved & there), BATCH):
+            below |= {r["id"] for r in self.tx.run(DESCENDANTS, ids=chunk)}
+        below -= self._touched
+        self._items = items | self._affected(below, known)[0]
+        self._items.entities = there | below
+        self._involved(self._items)
+        self._before = contributions(self.tx, self._items, known)
+        self._types_before = self._out_types(there)
 
-    def _out_types(self) -> Counter[str]:
+    def _out_types(self, ids: set[str]) -> Counter[str]:
         counts: Counter[str] = Counter()
-        for chunk in chunks(sorted(self._touched), BATCH):
+        for chunk in chunks(sorted(ids), BATCH):
             for r in self.tx.run(OUT_TYPES, ids=chunk):
                 counts[r["type"]] += r["n"]
         return counts
 
-    def _affected(self) -> Items:
-        ids = set(self._touched)
-        moved = sorted(self._moved)
-        for chunk in chunks(moved, BATCH):
-            ids |= {r["id"] for r in self.tx.run(DESCENDANTS, ids=chunk)}
-        items = Items(entities=ids)
+    def _affected(self, ids: set[str], known: dict[str, Node | None]) -> tuple[Items, set[str]]:
+        """The villages, projects and enterprises these nodes' changes may change (but the
+        enterprises the projects involve), and which of the nodes are in the graph; the nodes
+        themselves into `known`."""
+        items, found = Items(), set()
         for chunk in chunks(sorted(ids), BATCH):
             for r in self.tx.run(AFFECTED, ids=chunk):
+                found.add(r["id"])
+                known[r["id"]] = _node(r)
                 items.villages.update(r["villages"])
-                items.projects.update(r["projects"])
+                items.projects.update(r["projects_affected"])
                 items.enterprises.update(r["enterprises"])
+        for i in ids - found:
+            known[i] = None
+        return items, found
+
+    def _involved(self, items: Items) -> None:
         for chunk in chunks(sorted(items.projects), BATCH):
             for r in self.tx.run(INVOLVED, ids=chunk):
                 items.enterprises.update(r["enterprises"])
-        return items
 
     def after(self) -> None:
-        """Read the contributions again and write the change."""
-        items = self._items | self._affected()
-        delta = difference(contributions(self.tx, items), self._before)
+        """Read the contributions again and write the change.
+
+        Only the touched nodes are read for what they affect: what lies below a moved node now
+        lay below it or below a touched node before (the first new LOCATED_IN on its way up
+        starts at a touched node), and what the others affect changes only through a touched
+        node (the module's rules), so `before` found both."""
+        known: dict[str, Node | None] = {}
+        items, _ = self._affected(self._touched, known)
+        items.entities = set(self._touched)
+        self._involved(items)
+        delta = difference(contributions(self.tx, self._items | items, known), self._before)
         add_figures(delta, self.extra)
         apply(self.tx, delta)
         types = self.extra_types.copy()
-        types.update(self._out_types())
+        types.update(self._out_types(self._touched))
         types.subtract(self._types_before)
-        if rows := [{"type": t, "n": n} for t, n in sorted(types.items()) if n]:
-            self.tx.run(APPLY_TYPES, rows=rows).consume()
+        apply_types(self.tx, types)
 
 
 def track_sync(tx: ManagedTransaction, group: Sequence[SourceFacts], plans: Sequence[SourcePlan]) -> Tracker:
@@ -581,11 +630,18 @@ def check(driver: Driver, settings: Settings) -> list[tuple[str, str, int, int]]
 
 def rebuild(driver: Driver, settings: Settings) -> int:
     """Replace the tallies with a recount (a graph loaded before tallies existed, or imported with
-    neo4j-admin); return the places tallied. Written place by place in batches: a place's
-    figures are right as soon as its batch commits."""
+    neo4j-admin); return the places tallied."""
     counted, types = recount(driver, settings)
-    stale = sorted(read_tallies(driver, settings).keys() - counted.keys())
-    rows = rows_of(counted)
+    replace_all(driver, settings, counted, types)
+    return len(counted)
+
+
+def replace_all(driver: Driver, settings: Settings, figures: Figures, types: dict[str, int]) -> None:
+    """Make these the figures kept, every other tally gone (a recount's, or figures read before a
+    benchmark's writes were undone). Written place by place in batches: a place's figures are
+    right as soon as its batch commits."""
+    stale = sorted(read_tallies(driver, settings).keys() - figures.keys())
+    rows = rows_of(figures)
     gone = sorted(read_type_tallies(driver, settings).keys() - types.keys())
     with session(driver, settings, write=True) as s:
         s.execute_write(
@@ -596,7 +652,6 @@ def rebuild(driver: Driver, settings: Settings) -> int:
             s.execute_write(_run, REPLACE, {"rows": rows[start : start + BATCH]})
         for chunk in chunks(stale, BATCH):
             s.execute_write(_run, DELETE_TALLIES, {"ids": chunk})
-    return len(rows)
 
 
 def _run(tx: ManagedTransaction, query: str, params: dict[str, Any]) -> None:

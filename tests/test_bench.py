@@ -7,6 +7,7 @@ Figures at this size mean nothing; that every figure is there and the phases agr
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from graph.local_server import serving
 from graph.settings import Settings, get_settings
 from loaders.load import sync_sources
 from loaders.synthetic import SynthSpec, cases, facts_of_case, load_divisions, select
+from loaders.tally import MEASURES, check, read_tallies, read_type_tallies
 from loaders.writer import SourceWriter
 from tests.graphdump import snapshot
 
@@ -64,9 +66,15 @@ def test_tiny_bench_runs_every_phase(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert re.search(r"\| region-coverage \| children \| [\d.]+ / [\d.]+ / [\d.]+ \|", again)
 
 
-def _trimmed(raw: dict[str, Any], entities: int) -> dict[str, Any]:
-    """A county's case cut to its first entities and the relations among them: still whole."""
-    kept = raw["entities"][:entities]
+def _trimmed(raw: dict[str, Any], per_label: int) -> dict[str, Any]:
+    """A county's case cut to the first entities of each label and the relations among them:
+    still whole, and still with every kind of fact the figures kept per place count."""
+    seen: Counter[str] = Counter()
+    kept = []
+    for e in raw["entities"]:
+        seen[e["label"]] += 1
+        if seen[e["label"]] <= per_label:
+            kept.append(e)
     ids = {e["id"] for e in kept}
     relations = [r for r in raw["relations"] if r["from"] in ids and r["to"] in ids]
     return {**raw, "entities": kept, "relations": relations}
@@ -74,11 +82,13 @@ def _trimmed(raw: dict[str, Any], entities: int) -> dict[str, Any]:
 
 def test_every_load_way_writes_the_same_graph(clean_graph: Driver, graph_settings: Settings) -> None:
     """The loader, the raw ceiling and the naive script, each from the same divisions: the same
-    nodes, relationships and properties. Two counties, two sources per transaction at most, so
-    the shared industries and practices are stated by sources of different transactions."""
+    nodes, relationships and properties, and the same figures kept per place and per
+    relationship type (loaders.tally), each equal to a recount (`ruralkg tally check`). Two
+    counties, two sources per transaction at most, so the shared industries and practices are
+    stated by sources of different transactions."""
     spec = SynthSpec(1, 0.001)
     selection = select(spec)
-    raws = [_trimmed(raw, 150) for raw, _ in zip(cases(spec, selection), range(3), strict=False)]
+    raws = [_trimmed(raw, 40) for raw, _ in zip(cases(spec, selection), range(3), strict=False)]
     sample = [facts_of_case(raw) for raw in raws]
     group = sum(len(f.entities) + len(f.relations) for f in sample[:2])
     ways: dict[str, Callable[[], object]] = {
@@ -92,11 +102,20 @@ def test_every_load_way_writes_the_same_graph(clean_graph: Driver, graph_setting
     for name, way in ways.items():
         clean_graph.execute_query("MATCH (n) DETACH DELETE n", database_=graph_settings.neo4j_database)
         load_divisions(clean_graph, graph_settings, selection, {})
+        divisions = read_tallies(clean_graph, graph_settings)
         way()
-        graphs[name] = snapshot(clean_graph, graph_settings)
-    nodes, edges = graphs["loader"]
+        assert check(clean_graph, graph_settings) == [], f"{name}: the figures kept are not a recount"
+        figures = read_tallies(clean_graph, graph_settings), read_type_tallies(clean_graph, graph_settings)
+        graphs[name] = (*snapshot(clean_graph, graph_settings), *figures)
+    nodes, edges, tallies, types = graphs["loader"]
     assert len(nodes) > 500 and len(edges) > 1000
     assert sum(1 for e in edges if e[1] == "MENTIONS") >= sum(len(f.entities) for f in sample)
+    # the sample changed every measure it can: all but `villages`, which only divisions change
+    for i, measure in enumerate(MEASURES[1:], start=1):
+        assert any(v[i] != divisions.get(p, [0] * len(MEASURES))[i] for p, v in tallies.items()), measure
+    assert types["MENTIONS"] == sum(len(f.entities) for f in sample)
     for name in ("raw", "naive"):
         assert graphs[name][0] == nodes, f"{name}: nodes differ"
         assert graphs[name][1] == edges, f"{name}: relationships differ"
+        assert graphs[name][2] == tallies, f"{name}: the figures per place differ"
+        assert graphs[name][3] == types, f"{name}: the counts per relationship type differ"

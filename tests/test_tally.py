@@ -23,7 +23,17 @@ from loaders import tally
 from loaders.load import collect_facts, curated_cases, load
 from loaders.regions import load_regions, resolve_cases
 from loaders.synthetic import Selection, SynthSpec, load_divisions, load_overlay, select
-from loaders.tally import MEASURES, Figures, check, differences, read_tallies, recount
+from loaders.tally import (
+    MEASURES,
+    Figures,
+    check,
+    differences,
+    read_tallies,
+    read_type_tallies,
+    rebuild,
+    recount,
+    replace_all,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures" / "cases"
@@ -210,6 +220,12 @@ def test_a_synthetic_overlay(clean_graph: Driver, data_settings: Settings) -> No
         assert read_tallies(clean_graph, settings) == kept
         assert recount(clean_graph, settings) == whole
         assert check(clean_graph, settings) == []
+
+    # `ruralkg tally rebuild` from nothing kept: the same figures
+    replace_all(clean_graph, settings, {}, {})
+    assert read_tallies(clean_graph, settings) == {} and read_type_tallies(clean_graph, settings) == {}
+    assert rebuild(clean_graph, settings) == len(kept)
+    assert assert_kept(clean_graph, settings) == kept
 
 
 def test_a_divisions_load_beside_a_curated_load(clean_graph: Driver, data_settings: Settings) -> None:
