@@ -432,13 +432,18 @@ class Tracker:
             for r in self.tx.run(INVOLVED, ids=chunk):
                 items.enterprises.update(r["enterprises"])
 
-    def after(self) -> None:
+    def after(self, settled: Iterable[str] = ()) -> None:
         """Read the contributions again and write the change.
 
         Only the touched nodes are read for what they affect: what lies below a moved node now
         lay below it or below a touched node before (the first new LOCATED_IN on its way up
         starts at a touched node), and what the others affect changes only through a touched
-        node (the module's rules), so `before` found both."""
+        node (the module's rules), so `before` found both.
+
+        settled: nodes whose outgoing relationships the writer counted itself into `extra_types`,
+        all of them as they are now (nodes new to the graph in this transaction: whatever they
+        started before, if they were there, is gone), so they are not read for relationship types;
+        a bulk load's transaction creates most of what it touches."""
         known: dict[str, Node | None] = {}
         items, _ = self._affected(self._touched, known)
         items.entities = set(self._touched)
@@ -447,7 +452,7 @@ class Tracker:
         add_figures(delta, self.extra)
         apply(self.tx, delta)
         types = self.extra_types.copy()
-        types.update(self._out_types(self._touched))
+        types.update(self._out_types(self._touched - set(settled)))
         types.subtract(self._types_before)
         apply_types(self.tx, types)
 

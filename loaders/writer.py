@@ -332,6 +332,13 @@ class SourceWriter:
                      "source": f.source_id, "new": e.id in added}
                 )  # fmt: skip
                 stated[e.id].append((f.source_id, e.aliases, e.props.get("name"), kind))
+        # Relationships this transaction surely creates from a node new to the graph (`fresh`: an
+        # entity it creates, a source new to the graph), counted here so that the tally tracker
+        # need not read those nodes again (Tracker.after): before the transaction they had no
+        # relationships, or were orphans it deleted with all of theirs.
+        fresh_sources = {p.source_id for p in plans if p.source_new}
+        made_from: list[tuple[str, str]] = []  # (start, type), one per relationship surely created
+        unsure: set[str] = set()  # fresh nodes some statement may or may not start a relationship at
         created: set[str] = set()
         for label in LABELS:  # allow-listed: the only text formatted into Cypher
             create = CREATE_ENTITIES.format(label=label)
@@ -349,8 +356,11 @@ class SourceWriter:
                     self.timings["derived: search keys and pinyin (Python)"] += time.perf_counter() - started
                     made = self._run_batches(tx, "create entities", create, nodes, returns="ids")
                     created.update(made)
+                    made_from += [(r["source"], "MENTIONS") for r in nodes if r["id"] in made]
                     fresh = [r for r in fresh if r["id"] not in made]
                 self._run_batches(tx, "entities new to their source", MENTION_NEW, fresh)
+                # the node is there (created above or before) and has no mention from the source yet
+                made_from += [(r["source"], "MENTIONS") for r in fresh]
                 known = [r for r in rows if not r["new"]]
                 self._run_batches(tx, "entities known to their source", MENTION_KNOWN, known)
 
@@ -364,6 +374,8 @@ class SourceWriter:
                         "props": rel.props,
                         "evidence": rel.evidence,
                         "source": f.source_id,
+                        # both ends are there by now, so the statement surely matches them
+                        "sure": rel.start in f.entities and rel.end in f.entities,
                     }
                 )
         for rel_type in RELATIONSHIP_TYPES:
@@ -375,7 +387,12 @@ class SourceWriter:
                     new = [r for r in rows if r["start"] in created or r["end"] in created]
                     rows = [r for r in rows if not (r["start"] in created or r["end"] in created)]
                     self._run_batches(tx, "create relations", CREATE_RELATIONS.format(type=rel_type), new)
+                    made_from += [(r["start"], rel_type) for r in new if r["sure"]]
+                    unsure.update(r["start"] for r in new if not r["sure"])
                 self._run_batches(tx, "merge relations", merge, rows)
+                # a sure row from a created node in a later round merges what its first round
+                # created; any other merge from a fresh node may create a relationship or not
+                unsure.update(r["start"] for r in rows if not (r["sure"] and r["start"] in created))
 
         touched: list[str] = []
         for f, p in zip(group, plans, strict=True):
@@ -385,7 +402,9 @@ class SourceWriter:
                 touched.append(f.source_id)
         self.refresh_derived(tx, [i for i in dict.fromkeys(touched) if i not in created])
         started = time.perf_counter()
-        tally.after()
+        settled = (created | fresh_sources) - unsure
+        tally.extra_types.update(t for start, t in made_from if start in settled)
+        tally.after(settled=settled)
         self.timings["tally: after"] += time.perf_counter() - started
         return plans
 
