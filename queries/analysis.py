@@ -759,7 +759,9 @@ class PracticeUse(BaseModel):
     users_total: int
     founders: list[Ref] = Field(description=_FIRST)
     founders_total: int
-    concepts: list[Ref] = Field(description=f"the shared concepts it is an instance of (INSTANCE_OF), {_FIRST}")
+    concepts: list[Ref] = Field(
+        description=f"the shared concepts it is an instance of (INSTANCE_OF), {_FIRST}"
+    )
     concepts_total: int
     instances: list[Ref] = Field(description=f"the local practices that are instances of it, {_FIRST}")
     instances_total: int
@@ -768,7 +770,10 @@ class PracticeUse(BaseModel):
     parts: list[Ref] = Field(description=f"its parts, {_FIRST}")
     parts_total: int
     counties: list[Ref] = Field(
-        description=f"counties where it or an instance of it is used or founded (the user, or where it lies), {_FIRST}"
+        description=(
+            "counties where it or an instance of it is used or founded (the user, or where it lies), "
+            + _FIRST
+        )
     )
     counties_total: int
     alliances: list[Ref] = Field(description=f"alliances that use it or an instance of it, {_FIRST}")
@@ -807,7 +812,8 @@ WITH x, {_ADOPTERS} AS adopters
 RETURN {ref("x", kind="x.kind")} AS practice, x.description AS description, x.sources AS sources"""
     + "".join(
         f""",
-  COLLECT {{ {m} WITH DISTINCT n RETURN {ref("n")} AS n ORDER BY n.id LIMIT {PRACTICE_LIST_BOUND} }} AS {name},
+  COLLECT {{ {m} WITH DISTINCT n
+    RETURN {ref("n")} AS n ORDER BY n.id LIMIT {PRACTICE_LIST_BOUND} }} AS {name},
   COUNT {{ {m} RETURN DISTINCT n }} AS {name}_total"""
         for name, m in _PRACTICE_LISTS.items()
     )
