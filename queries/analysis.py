@@ -745,19 +745,39 @@ class PracticeParams(Paged):
     )
 
 
+# Each list a practice carries is its first PRACTICE_LIST_BOUND by id, with the count of all beside
+# it: nationally one practice has 119,865 users (every alliance), and one page of them all was
+# more than RURALKG_MAX_ANSWER_BYTES. A page of 500 practices with every list full stays near 3 MB.
+PRACTICE_LIST_BOUND = 10
+_FIRST = f"the first {PRACTICE_LIST_BOUND} by id"
+
+
 class PracticeUse(BaseModel):
     practice: Kinded
     description: str | None = None
-    users: list[Ref]
-    founders: list[Ref]
-    concepts: list[Ref] = Field(description="the shared concepts it is an instance of (INSTANCE_OF)")
-    instances: list[Ref] = Field(description="the local practices that are instances of it")
-    part_of: list[Ref] = Field(description="the umbrella practices it is part of")
-    parts: list[Ref] = Field(description="its parts")
-    counties: list[Ref] = Field(
-        description="counties where it or an instance of it is used or founded (the user, or where it lies)"
+    users: list[Ref] = Field(description=_FIRST)
+    users_total: int
+    founders: list[Ref] = Field(description=_FIRST)
+    founders_total: int
+    concepts: list[Ref] = Field(
+        description=f"the shared concepts it is an instance of (INSTANCE_OF), {_FIRST}"
     )
-    alliances: list[Ref] = Field(description="alliances that use it or an instance of it")
+    concepts_total: int
+    instances: list[Ref] = Field(description=f"the local practices that are instances of it, {_FIRST}")
+    instances_total: int
+    part_of: list[Ref] = Field(description=f"the umbrella practices it is part of, {_FIRST}")
+    part_of_total: int
+    parts: list[Ref] = Field(description=f"its parts, {_FIRST}")
+    parts_total: int
+    counties: list[Ref] = Field(
+        description=(
+            "counties where it or an instance of it is used or founded (the user, or where it lies), "
+            + _FIRST
+        )
+    )
+    counties_total: int
+    alliances: list[Ref] = Field(description=f"alliances that use it or an instance of it, {_FIRST}")
+    alliances_total: int
     sources: list[str]
 
 
@@ -771,22 +791,32 @@ _ADOPTERS = (
     "[(x)<-[:USES_PRACTICE|FOUNDED]-(u) | u]"
     " + [(x)<-[:INSTANCE_OF]-(:Practice)<-[:USES_PRACTICE|FOUNDED]-(u) | u]"
 )
+# Each list as a subquery that returns its distinct refs in id order, bounded, and one that
+# counts them all (name: the match, binding `n`, from the practice `x` or the adopters).
+_PRACTICE_LISTS = {
+    "users": "MATCH (x)<-[:USES_PRACTICE]-(n)",
+    "founders": "MATCH (x)<-[:FOUNDED]-(n)",
+    "concepts": "MATCH (x)-[:INSTANCE_OF]->(n)",
+    "instances": "MATCH (x)<-[:INSTANCE_OF]-(n)",
+    "part_of": "MATCH (x)-[:PART_OF]->(n:Practice)",
+    "parts": "MATCH (x)<-[:PART_OF]-(n:Practice)",
+    # *0..: an adopter that is a county counts as itself.
+    "counties": f"UNWIND adopters AS u MATCH (u)-[:LOCATED_IN*0..{REGION_HOPS}]->(n:County)",
+    "alliances": "UNWIND adopters AS n WITH n WHERE n:Alliance",
+}
 PRACTICES = (
     PRACTICE_BODY
     + f"""
 WITH x ORDER BY x.id SKIP $offset LIMIT $limit
 WITH x, {_ADOPTERS} AS adopters
-RETURN {ref("x", kind="x.kind")} AS practice, x.description AS description, x.sources AS sources,
-  [(u)-[:USES_PRACTICE]->(x) | {ref("u")}] AS users,
-  [(f)-[:FOUNDED]->(x) | {ref("f")}] AS founders,
-  [(x)-[:INSTANCE_OF]->(c) | {ref("c")}] AS concepts,
-  [(x)<-[:INSTANCE_OF]-(i) | {ref("i")}] AS instances,
-  [(x)-[:PART_OF]->(w:Practice) | {ref("w")}] AS part_of,
-  [(x)<-[:PART_OF]-(w:Practice) | {ref("w")}] AS parts,
-  [u IN adopters WHERE u:County | {ref("u")}]
-    + [u IN adopters | [(u)-[:{IN_REGIONS}]->(c:County) | {ref("c")}]] AS counties,
-  [u IN adopters WHERE u:Alliance | {ref("u")}] AS alliances
-"""
+RETURN {ref("x", kind="x.kind")} AS practice, x.description AS description, x.sources AS sources"""
+    + "".join(
+        f""",
+  COLLECT {{ {m} WITH DISTINCT n
+    RETURN {ref("n")} AS n ORDER BY n.id LIMIT {PRACTICE_LIST_BOUND} }} AS {name},
+  COUNT {{ {m} RETURN DISTINCT n }} AS {name}_total"""
+        for name, m in _PRACTICE_LISTS.items()
+    )
 )
 
 register(
@@ -805,15 +835,9 @@ register(
                 PracticeUse(
                     practice=Kinded(**r["practice"]),
                     description=r["description"],
-                    users=refs(r["users"]),
-                    founders=refs(r["founders"]),
-                    concepts=refs(r["concepts"]),
-                    instances=refs(r["instances"]),
-                    part_of=refs(r["part_of"]),
-                    parts=refs(r["parts"]),
-                    counties=refs(_flatten(r["counties"])),
-                    alliances=refs(r["alliances"]),
                     sources=sorted(r["sources"] or []),
+                    **{name: refs(r[name]) for name in _PRACTICE_LISTS},
+                    **{f"{name}_total": r[f"{name}_total"] for name in _PRACTICE_LISTS},
                 )
                 for r in rows["rows"]
             ],

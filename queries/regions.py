@@ -18,7 +18,7 @@ from graph.divisions import DIVISION_CODE, full_code, short_code
 from graph.divisions import GAZETTEER_SOURCE_ID as SOURCE_ID
 from graph.model import RELATIONSHIPS
 from queries.analysis import ALLIANCE_VILLAGE_PATHS
-from queries.catalog import Entry, NotFound, Params, Rows, register
+from queries.catalog import Entry, NotFound, Params, Rows, fixed, register
 from queries.models import label_of
 
 _PLACE = "(x:Province OR x:City OR x:County OR x:Township OR x:Village)"
@@ -222,40 +222,48 @@ class CoverageMap(BaseModel):
 
 # Each starts from what covers a village (alliances, dispatched people), never from every
 # village: the national graph has 600,000 villages and a few thousand covered. A village counts
-# in the counties it lies in within two LOCATED_IN hops (village -> township -> county).
-_COUNTY_OF = f"""-[:LOCATED_IN*1..2]->(c:County)
+# in the counties it lies in within two LOCATED_IN hops (village -> township -> county). One
+# statement per figure, its ways to a village joined by UNION ALL, so one count(DISTINCT v) per
+# county counts a village reached both ways once and the rows carry counts, not the village ids
+# (every covered county's ids were more than RURALKG_MAX_ANSWER_BYTES nationally); the province
+# is looked up once per county, after the grouping.
+_COUNTY_OF = f"""
+MATCH (v)-[:LOCATED_IN*1..2]->(c:County)
+WITH c, count(DISTINCT v) AS villages
 RETURN {_region_ref("c")} AS county, [(c)-[:LOCATED_IN*1..2]->(p:Province) | p.name][0] AS province,
-       collect(DISTINCT v.id) AS villages"""
+       villages"""
+
+
+def _villages_by(patterns: list[str]) -> str:
+    """The villages the patterns (each binding `v`) reach, as one statement counting them per county."""
+    ways = "\n    UNION ALL\n".join(f"    MATCH {m} RETURN v" for m in patterns)
+    return "CALL {\n" + ways + "\n}" + _COUNTY_OF
+
+
 # The alliance's villages by the one rule every entry applies; what is dispatched by the labels the
 # model allows (a person or a group), each pattern starting from its own label.
-MAP_STATEMENTS: dict[str, tuple[str, str]] = {
-    **{
-        f"alliance-{i}": ("alliance", f"MATCH (:Alliance){fwd}(v:Village)" + _COUNTY_OF)
-        for i, (fwd, _) in enumerate(ALLIANCE_VILLAGE_PATHS)
-    },
-    **{
-        f"dispatched-{label}": ("dispatched", f"MATCH (:{label})-[:DISPATCHED_TO]->(v:Village)" + _COUNTY_OF)
-        for label in RELATIONSHIPS["DISPATCHED_TO"][0]
-    },
+MAP_STATEMENTS: dict[str, str] = {
+    "alliance": _villages_by([f"(:Alliance){fwd}(v:Village)" for fwd, _ in ALLIANCE_VILLAGE_PATHS]),
+    "dispatched": _villages_by(
+        [f"(:{label})-[:DISPATCHED_TO]->(v:Village)" for label in RELATIONSHIPS["DISPATCHED_TO"][0]]
+    ),
 }
 
 
 def _map_shape(p: MapParams, rows: Rows) -> CoverageMap:
     counties: dict[str, dict[str, Any]] = {}
-    for name, (key, _) in MAP_STATEMENTS.items():
-        for r in rows[name]:
-            c = counties.setdefault(
-                r["county"]["id"],
-                {"county": r["county"], "province": r["province"], "alliance": set(), "dispatched": set()},
-            )
-            c[key] |= set(r["villages"])
+    for key in MAP_STATEMENTS:
+        for r in rows[key]:
+            new = {"county": r["county"], "province": r["province"], "alliance": 0, "dispatched": 0}
+            c = counties.setdefault(r["county"]["id"], new)
+            c[key] = r["villages"]
     return CoverageMap(
         items=[
             CountyCoverage(
                 county=RegionRef(**c["county"]),
                 province=c["province"],
-                villages_in_alliance=len(c["alliance"]),
-                villages_with_dispatched=len(c["dispatched"]),
+                villages_in_alliance=c["alliance"],
+                villages_with_dispatched=c["dispatched"],
             )
             for _, c in sorted(counties.items())
         ]
@@ -272,7 +280,7 @@ COVERAGE_MAP = register(
         ),
         params=MapParams,
         result=CoverageMap,
-        cypher=lambda p: {name: cypher for name, (_, cypher) in MAP_STATEMENTS.items()},
+        cypher=fixed(**MAP_STATEMENTS),
         shape=_map_shape,
     )
 )

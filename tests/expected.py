@@ -736,6 +736,8 @@ def industry_clusters(
 
 # -- practices --------------------------------------------------------------------------------
 
+PRACTICE_LIST_BOUND = 10  # each list: the first 10 by id, and how many there are
+
 
 def practices(
     g: Graph,
@@ -748,7 +750,8 @@ def practices(
 ) -> JSON:
     """Each practice (only the unscoped concepts with `concepts`) with its users, founders,
     concepts, instances, umbrella and parts; the counties and alliances among those who use or
-    found it or one of its instances."""
+    found it or one of its instances. Each list is its first PRACTICE_LIST_BOUND by id, with
+    `<list>_total` the count of all."""
     items: list[JSON] = []
     for x in g.ids("Practice"):
         node = g.nodes[x]
@@ -758,18 +761,22 @@ def practices(
             continue
         instances = [i.start for i in g.into(x, "INSTANCE_OF", frm="Practice")]
         adopters = [u.start for p in [x, *instances] for u in g.into(p, "USES_PRACTICE", "FOUNDED")]
+        lists = {
+            "users": g.refs(u.start for u in g.into(x, "USES_PRACTICE")),
+            "founders": g.refs(f.start for f in g.into(x, "FOUNDED")),
+            "concepts": g.refs(c.end for c in g.out(x, "INSTANCE_OF")),
+            "instances": g.refs(instances),
+            "part_of": g.refs(w.end for w in g.out(x, "PART_OF", to="Practice")),
+            "parts": g.refs(w.start for w in g.into(x, "PART_OF", frm="Practice")),
+            "counties": g.refs(c for u in adopters if (c := g.county_of(u))),
+            "alliances": g.refs(u for u in adopters if g.label(u) == "Alliance"),
+        }
         items.append(
             {
                 "practice": {**node.ref(), "kind": node.kind},
                 "description": node.attributes.get("description"),
-                "users": g.refs(u.start for u in g.into(x, "USES_PRACTICE")),
-                "founders": g.refs(f.start for f in g.into(x, "FOUNDED")),
-                "concepts": g.refs(c.end for c in g.out(x, "INSTANCE_OF")),
-                "instances": g.refs(instances),
-                "part_of": g.refs(w.end for w in g.out(x, "PART_OF", to="Practice")),
-                "parts": g.refs(w.start for w in g.into(x, "PART_OF", frm="Practice")),
-                "counties": g.refs(c for u in adopters if (c := g.county_of(u))),
-                "alliances": g.refs(u for u in adopters if g.label(u) == "Alliance"),
+                **{name: found[:PRACTICE_LIST_BOUND] for name, found in lists.items()},
+                **{f"{name}_total": len(found) for name, found in lists.items()},
                 "sources": node.sources,
             }
         )
