@@ -70,7 +70,7 @@ the local server, large enough that a national recount is a few hundred statemen
 PAGE = 20_000
 """Nodes per statement when a recount walks the whole graph: on the local server every statement
 must end within its command timeout (RURALKG_QUERY_TIMEOUT, 5 s by default), and one statement
-listing every village nationally did not."""
+listing every entity of a scale 0.1 graph did not."""
 
 Figures = dict[str, list[int]]
 """Place id -> one integer per measure (MEASURES' order): tallies, or a change to them."""
@@ -170,9 +170,11 @@ SET t.count = row.n
 """
 READ_TYPE_TALLIES = "MATCH (t:TypeTally) RETURN t.id AS type, t.count AS n"
 DELETE_TYPE_TALLIES = "UNWIND $types AS type MATCH (t:TypeTally {id: type}) DELETE t"
-# The whole graph is read in pages by id, the Entity.id and Tally.id indexes giving the order
-# (both servers walk the index for `id > $after ... ORDER BY id LIMIT`): each page is one short
-# statement however large the graph.
+# The whole graph is read in pages by id: each page is one statement, so no statement holds or
+# returns the whole graph. Neo4j answers `id > $after ... ORDER BY id LIMIT` from the id index;
+# the local server does so for a small graph, but nationally it plans the open range as a scan of
+# the label (18 s for the first page of 3.99 M entities at scale 1, measured): a national recount
+# there needs the server started with a longer RURALKG_QUERY_TIMEOUT (docs/servers.md).
 READ_TALLIES = f"""
 MATCH (t:Tally) WHERE t.id > $after
 WITH t ORDER BY t.id LIMIT $n

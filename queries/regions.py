@@ -16,8 +16,6 @@ from pydantic import BaseModel, Field, field_validator
 
 from graph.divisions import DIVISION_CODE, full_code, short_code
 from graph.divisions import GAZETTEER_SOURCE_ID as SOURCE_ID
-from graph.model import RELATIONSHIPS
-from queries.analysis import ALLIANCE_VILLAGE_PATHS
 from queries.catalog import Entry, NotFound, Params, Rows, fixed, register
 from queries.models import label_of
 
@@ -220,52 +218,26 @@ class CoverageMap(BaseModel):
     items: list[CountyCoverage] = Field(description="every county with a covered village, by id")
 
 
-# Each starts from what covers a village (alliances, dispatched people), never from every
-# village: the national graph has 600,000 villages and a few thousand covered. A village counts
-# in the counties it lies in within two LOCATED_IN hops (village -> township -> county). One
-# statement per figure, its ways to a village joined by UNION ALL, so one count(DISTINCT v) per
-# county counts a village reached both ways once and the rows carry counts, not the village ids
-# (every covered county's ids were more than RURALKG_MAX_ANSWER_BYTES nationally); the province
-# is looked up once per county, after the grouping.
-_COUNTY_OF = f"""
-MATCH (v)-[:LOCATED_IN*1..2]->(c:County)
-WITH c, count(DISTINCT v) AS villages
+# Each county's covered villages are kept on its tally (loaders.tally: `in_alliance` and
+# `dispatched`, over every village with a LOCATED_IN*1..6 path to it, by the rules
+# region-coverage counts with), written in the transaction of the facts: one node per county,
+# where counting from every alliance and every dispatched person took 36-41 s nationally. A
+# county without a tally holds nothing covered.
+COVERAGE_MAP_COUNTIES = f"""
+MATCH (c:County)
+MATCH (t:Tally {{id: c.id}})
+WITH c, coalesce(t.in_alliance, 0) AS alliance, coalesce(t.dispatched, 0) AS dispatched
+WHERE alliance > 0 OR dispatched > 0
 RETURN {_region_ref("c")} AS county, [(c)-[:LOCATED_IN*1..2]->(p:Province) | p.name][0] AS province,
-       villages"""
-
-
-def _villages_by(patterns: list[str]) -> str:
-    """The villages the patterns (each binding `v`) reach, as one statement counting them per county."""
-    ways = "\n    UNION ALL\n".join(f"    MATCH {m} RETURN v" for m in patterns)
-    return "CALL {\n" + ways + "\n}" + _COUNTY_OF
-
-
-# The alliance's villages by the one rule every entry applies; what is dispatched by the labels the
-# model allows (a person or a group), each pattern starting from its own label.
-MAP_STATEMENTS: dict[str, str] = {
-    "alliance": _villages_by([f"(:Alliance){fwd}(v:Village)" for fwd, _ in ALLIANCE_VILLAGE_PATHS]),
-    "dispatched": _villages_by(
-        [f"(:{label})-[:DISPATCHED_TO]->(v:Village)" for label in RELATIONSHIPS["DISPATCHED_TO"][0]]
-    ),
-}
+       alliance AS villages_in_alliance, dispatched AS villages_with_dispatched
+"""
 
 
 def _map_shape(p: MapParams, rows: Rows) -> CoverageMap:
-    counties: dict[str, dict[str, Any]] = {}
-    for key in MAP_STATEMENTS:
-        for r in rows[key]:
-            new = {"county": r["county"], "province": r["province"], "alliance": 0, "dispatched": 0}
-            c = counties.setdefault(r["county"]["id"], new)
-            c[key] = r["villages"]
     return CoverageMap(
         items=[
-            CountyCoverage(
-                county=RegionRef(**c["county"]),
-                province=c["province"],
-                villages_in_alliance=c["alliance"],
-                villages_with_dispatched=c["dispatched"],
-            )
-            for _, c in sorted(counties.items())
+            CountyCoverage(**{**r, "county": RegionRef(**r["county"])})
+            for r in sorted(rows["counties"], key=lambda r: r["county"]["id"])
         ]
     )
 
@@ -280,7 +252,7 @@ COVERAGE_MAP = register(
         ),
         params=MapParams,
         result=CoverageMap,
-        cypher=fixed(**MAP_STATEMENTS),
+        cypher=fixed(counties=COVERAGE_MAP_COUNTIES),
         shape=_map_shape,
     )
 )

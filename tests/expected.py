@@ -1182,8 +1182,9 @@ def path_order(path: JSON) -> tuple[list[str], list[tuple[str, str, str]]]:
 
 
 def coverage_map(g: Graph) -> JSON:
-    """Every county within two LOCATED_IN hops of a village in an alliance (a member, or the
-    base of a member branch) or with someone dispatched to it: how many of each it has."""
+    """Every county a village lies in (1 to REGION_HOPS LOCATED_IN hops, as region-coverage
+    counts) that is in an alliance (a member, or the base of a member branch) or has someone
+    dispatched to it: how many of each it has."""
     in_alliance = {
         e.end
         for e in g.edges.values()
@@ -1204,9 +1205,7 @@ def coverage_map(g: Graph) -> JSON:
     }
 
     def counties(village: str) -> set[str]:
-        one = {e.end for e in g.out(village, "LOCATED_IN")}
-        two = {e.end for n in one for e in g.out(n, "LOCATED_IN")}
-        return {c for c in one | two if g.label(c) == "County"}
+        return {c for c in g.regions(village) if g.label(c) == "County"}
 
     def province(county: str) -> str | None:
         one = {e.end for e in g.out(county, "LOCATED_IN")}
