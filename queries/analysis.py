@@ -219,7 +219,9 @@ class DispatchOut(BaseModel):
 # The unfiltered total is the count of DISPATCHED_TO relationships the loaders keep
 # (loaders.tally, exact: every DISPATCHED_TO joins two entities); counting them here read every
 # entity of the graph (24-26 s at scale 1). A filtered total still walks the dispatches.
-DISPATCH_TOTAL_KEPT = "OPTIONAL MATCH (t:TypeTally {id: 'DISPATCHED_TO'}) RETURN coalesce(t.count, 0) AS total"
+DISPATCH_TOTAL_KEPT = (
+    "OPTIONAL MATCH (t:TypeTally {id: 'DISPATCHED_TO'}) RETURN coalesce(t.count, 0) AS total"
+)
 DISPATCH_BODY = f"""
 MATCH (p:Entity)-[d:DISPATCHED_TO]->(x:Entity)
 WHERE ($role IS NULL OR d.role = $role) AND ($province IS NULL OR {IN_PROVINCE.format(v="x")})
