@@ -544,6 +544,22 @@ ENTERPRISE_ALL = """
 MATCH (e:Enterprise)
 WHERE $kind IS NULL OR e.kind = $kind
 """
+# A page of all enterprises without sorting them all: the local server sorts every enterprise for
+# `ORDER BY e.id SKIP LIMIT` (4-10 s nationally), even when it reads them through the id index.
+# Any `$first` (offset + limit) enterprises give an upper bound, and the enterprises up to it hold
+# the first `$first` in id order, whichever the scan returned; read in index order (as both servers
+# do) they are exactly those. The bound goes in as a parameter in a second statement: a bound
+# from a variable is not an index range on the local server (it read every enterprise again).
+ENTERPRISE_UPTO_BOUND = """
+MATCH (e:Enterprise)
+WHERE e.id >= '' AND ($kind IS NULL OR e.kind = $kind)
+WITH e.id AS id LIMIT $first
+RETURN max(id) AS upto
+"""
+ENTERPRISE_UPTO = """
+MATCH (e:Enterprise)
+WHERE e.id <= $upto AND ($kind IS NULL OR e.kind = $kind)
+"""
 # With no filter the total is the label's count, which the local server keeps (0.5-4 ms against
 # 1.4-1.6 s for the filtered count, which reads every enterprise): the count must be the
 # statement's one column (docs/servers.md).
@@ -571,10 +587,22 @@ RETURN {ref("e", kind="e.kind")} AS enterprise,
 
 
 def _enterprise_statements(p: EnterpriseParams) -> dict[str, str]:
-    """The page and its total, each starting from the index or count that serves the filters given."""
-    body = ENTERPRISE_BY_ID if p.id is not None else ENTERPRISE_ALL
-    total = ENTERPRISE_COUNT if p.id is None and p.kind is None else body + "RETURN count(e) AS total"
-    return {"rows": body + ENTERPRISE_REACH, "total": total}
+    """The page (or, with no id, its bound first) and its total, each starting from the index or
+    count that serves the filters given."""
+    if p.id is not None:
+        return {
+            "rows": ENTERPRISE_BY_ID + ENTERPRISE_REACH,
+            "total": ENTERPRISE_BY_ID + "RETURN count(e) AS total",
+        }
+    total = ENTERPRISE_COUNT if p.kind is None else ENTERPRISE_ALL + "RETURN count(e) AS total"
+    return {"upto": ENTERPRISE_UPTO_BOUND, "total": total}
+
+
+def _enterprise_page(p: EnterpriseParams, rows: Rows) -> FollowUp:
+    """The page up to the bound the first statement found, once."""
+    if "rows" in rows:
+        return {}, {}
+    return {"rows": ENTERPRISE_UPTO + ENTERPRISE_REACH}, {"upto": rows["upto"][0]["upto"]}
 
 
 register(
@@ -585,6 +613,8 @@ register(
         params=EnterpriseParams,
         result=Page[EnterpriseReach],
         cypher=_enterprise_statements,
+        bind=lambda p: p.model_dump(mode="json") | {"first": p.offset + p.limit},
+        then=_enterprise_page,
         shape=lambda p, rows: page(
             p,
             rows["total"],
