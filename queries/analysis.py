@@ -554,7 +554,7 @@ ENTERPRISE_UPTO_BOUND = """
 MATCH (e:Enterprise)
 WHERE e.id >= '' AND ($kind IS NULL OR e.kind = $kind)
 WITH e.id AS id LIMIT $first
-RETURN max(id) AS upto
+RETURN max(id) AS upto, count(id) AS found
 """
 ENTERPRISE_UPTO = """
 MATCH (e:Enterprise)
@@ -599,8 +599,9 @@ def _enterprise_statements(p: EnterpriseParams) -> dict[str, str]:
 
 
 def _enterprise_page(p: EnterpriseParams, rows: Rows) -> FollowUp:
-    """The page up to the bound the first statement found, once."""
-    if "rows" in rows:
+    """The page up to the bound the first statement found, once; none when `offset` or fewer
+    enterprises match (a page past the end would otherwise sort them all)."""
+    if "rows" in rows or rows["upto"][0]["found"] <= p.offset:
         return {}, {}
     return {"rows": ENTERPRISE_UPTO + ENTERPRISE_REACH}, {"upto": rows["upto"][0]["upto"]}
 
@@ -625,7 +626,7 @@ register(
                     villages=refs(r["villages"]),
                     alliances=refs(_flatten(r["alliances"])),
                 )
-                for r in rows["rows"]
+                for r in rows.get("rows", [])
             ],
         ),
     )
