@@ -370,6 +370,9 @@ ENTERPRISE_FILTERS: list[dict[str, Any]] = [
     {"id": TOURISM_COMPANY, "kind": "cooperative"},
     {"limit": 3, "offset": 2},
     {"limit": 4, "offset": 8},
+    # pages at and past the end: the page statement is skipped, the total still given
+    {"offset": 20},
+    {"kind": "company", "offset": 40},
 ]
 
 
@@ -392,6 +395,9 @@ MULTI_VILLAGE: list[dict[str, Any]] = [
     {"limit": 3, "offset": 4},
     {"min_villages": 3, "limit": 3, "offset": 6},
     {"limit": 2, "offset": 11},
+    # past the end: one row with no person carries the total
+    {"offset": 16},
+    {"min_villages": 3, "offset": 500},
 ]
 
 
