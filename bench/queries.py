@@ -28,6 +28,7 @@ from typing import Any
 
 import neo4j
 from neo4j import Driver
+from pydantic import ValidationError
 
 from bench.run import (
     WHOLE_GRAPH_REPEATS,
@@ -42,6 +43,7 @@ from graph.connection import open_driver, resolve_target, session
 from graph.settings import Settings, get_settings
 from loaders.synthetic import SynthSpec, select
 from queries import get_entry
+from queries.catalog import CATALOG
 
 ENTRIES = (
     "shared-experts",
@@ -102,6 +104,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", choices=ENTRIES, help="these entries only (repeatable)")
     parser.add_argument("--statements", action="store_true", help="also time each statement alone")
     parser.add_argument("--profile", action="store_true", help="print each statement's PROFILE")
+    parser.add_argument(
+        "--whole",
+        type=int,
+        metavar="N",
+        help="also every entry that takes its defaults, N runs each: the broadest question, "
+        "what counts a whole label (a refused answer is reported as such)",
+    )
     parser.add_argument("--out", type=Path, help="append the figures as a dated section to this file")
     args = parser.parse_args(argv)
 
@@ -134,6 +143,20 @@ def main(argv: list[str] | None = None) -> int:
             each = max(1, args.repeats // len(terms))
             lat = [x for q in terms for x in latency(driver, settings, "search", {"q": q}, each)]
             say(f"| search | {len(terms)} terms: {', '.join(terms)} | {fmt_ms(lat)} |")
+        if args.whole:
+            say(f"\nEvery entry with its default parameters, {args.whole} runs each after 3 warm-ups (ms):\n")
+            say("| entry | p50 / p95 / p99 |")
+            say("|---|---|")
+            for name in sorted(CATALOG):
+                try:
+                    get_entry(name).params.model_validate({})
+                except ValidationError:
+                    continue  # it needs a parameter: not a question about the whole graph
+                try:
+                    figures = fmt_ms(latency(driver, settings, name, {}, args.whole))
+                except Exception as exc:  # a refusal (too large, over the memory budget) is the figure
+                    figures = f"refused: {type(exc).__name__}: {str(exc).splitlines()[0][:160]}"
+                say(f"| {name} | {figures} |")
         if args.statements:
             say(f"\nEach statement alone, {args.repeats} runs after a warm-up (ms):\n")
             say("| entry | statement | p50 / p95 / p99 |")
