@@ -343,8 +343,8 @@ def rows_of(figures: Figures) -> list[dict[str, Any]]:
 def apply(tx: ManagedTransaction, delta: Figures) -> None:
     """Add a change to the tallies, in the caller's transaction: one statement per batch."""
     rows = rows_of({p: v for p, v in delta.items() if any(v)})
-    for start in range(0, len(rows), BATCH):
-        tx.run(APPLY, rows=rows[start : start + BATCH]).consume()
+    for chunk in chunks(rows, BATCH):
+        tx.run(APPLY, rows=chunk).consume()
 
 
 def apply_types(tx: ManagedTransaction, delta: Counter[str]) -> None:
@@ -626,9 +626,9 @@ def differences(kept: Figures, counted: Figures) -> list[tuple[str, str, int, in
 def check(driver: Driver, settings: Settings) -> list[tuple[str, str, int, int]]:
     """Every difference between what is kept and a recount: (place, measure, kept, counted), and
     ("relationships", type, kept, counted) for the counts per relationship type."""
-    figures, types = recount(driver, settings)
+    figures, counted = recount(driver, settings)
     out = differences(read_tallies(driver, settings), figures)
-    kept, counted = read_type_tallies(driver, settings), types
+    kept = read_type_tallies(driver, settings)
     for t in sorted(kept.keys() | counted.keys()):
         if kept.get(t, 0) != counted.get(t, 0):
             out.append(("relationships", t, kept.get(t, 0), counted.get(t, 0)))
@@ -655,8 +655,8 @@ def replace_all(driver: Driver, settings: Settings, figures: Figures, types: dic
             _run, REPLACE_TYPES, {"rows": [{"type": t, "n": n} for t, n in sorted(types.items())]}
         )
         s.execute_write(_run, DELETE_TYPE_TALLIES, {"types": gone})
-        for start in range(0, len(rows), BATCH):
-            s.execute_write(_run, REPLACE, {"rows": rows[start : start + BATCH]})
+        for chunk in chunks(rows, BATCH):
+            s.execute_write(_run, REPLACE, {"rows": chunk})
         for chunk in chunks(stale, BATCH):
             s.execute_write(_run, DELETE_TALLIES, {"ids": chunk})
 

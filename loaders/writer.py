@@ -284,7 +284,7 @@ class SourceWriter:
         out: set[Any] = set()
         for chunk in chunks(rows, self.batch_size):
             started = time.perf_counter()
-            result = tx.run(query, {key: list(chunk)})
+            result = tx.run(query, {key: chunk})
             if returns:
                 for rec in result:
                     out.update(rec[returns])
@@ -414,7 +414,7 @@ class SourceWriter:
         rows = []
         for chunk in chunks(list(ids), self.batch_size):
             started = time.perf_counter()
-            records = list(tx.run(READ_NAMES, ids=list(chunk), official_name="official_name"))
+            records = list(tx.run(READ_NAMES, ids=chunk, official_name="official_name"))
             self.timings["derived: read names and mentions"] += time.perf_counter() - started
             started = time.perf_counter()
             for rec in records:

@@ -557,10 +557,13 @@ WHERE $kind IS NULL OR e.kind = $kind
 """
 # A page of all enterprises without sorting them all: the local server sorts every enterprise for
 # `ORDER BY e.id SKIP LIMIT` (4-10 s nationally), even when it reads them through the id index.
-# Any `$first` (offset + limit) enterprises give an upper bound, and the enterprises up to it hold
-# the first `$first` in id order, whichever the scan returned; read in index order (as both servers
-# do) they are exactly those. The bound goes in as a parameter in a second statement: a bound
-# from a variable is not an index range on the local server (it read every enterprise again).
+# Any `$first` (offset + limit) enterprises give an upper bound: at least `$first` ids are at or
+# below the largest of them, so the enterprises up to it hold the first `$first` in id order. The
+# LIMIT has no ORDER BY on purpose: whichever enterprises a server returns, the bound's page and
+# `found` (the smaller of `$first` and the matches) are the same, so both servers answer alike;
+# only the cost depends on which (index order, as both read here, gives the tightest bound). The
+# bound goes in as a parameter in a second statement: a bound from a variable is not an index
+# range on the local server (it read every enterprise again).
 ENTERPRISE_UPTO_BOUND = """
 MATCH (e:Enterprise)
 WHERE e.id >= '' AND ($kind IS NULL OR e.kind = $kind)
