@@ -21,7 +21,8 @@ from graph.connection import session
 from graph.model import DispatchRole
 from graph.settings import Settings
 from graph.text import fold
-from queries import explore, run
+from queries import analysis, explore, run
+from queries.catalog import get_entry
 from tests import expected as x
 
 G = x.with_fixtures()
@@ -368,6 +369,7 @@ ENTERPRISE_FILTERS: list[dict[str, Any]] = [
     *({"kind": k} for k in ENTERPRISE_KINDS),
     {"kind": "other"},
     {"id": TOURISM_COMPANY, "kind": "cooperative"},
+    {"id": TOURISM_COMPANY, "kind": G.nodes[TOURISM_COMPANY].kind},
     {"limit": 3, "offset": 2},
     {"limit": 4, "offset": 8},
     # pages at and past the end: the page statement is skipped, the total still given
@@ -379,6 +381,29 @@ ENTERPRISE_FILTERS: list[dict[str, Any]] = [
 @pytest.mark.parametrize("params", ENTERPRISE_FILTERS, ids=str)
 def test_enterprise_reach(client: httpx.Client, params: dict[str, Any]) -> None:
     assert query(client, "enterprise-reach", params) == x.enterprise_reach(G, **params)
+
+
+# The page's bound taken from the largest matching id, as a server that returned other rows
+# under the bound statement's LIMIT (no ORDER BY) might give: the page must not change.
+WIDEST_ENTERPRISE_BOUND = """
+MATCH (e:Enterprise)
+WHERE $kind IS NULL OR e.kind = $kind
+WITH max(e.id) AS upto, count(e) AS n
+RETURN upto, CASE WHEN n < $first THEN n ELSE $first END AS found
+"""
+
+
+@pytest.mark.parametrize(
+    "params", [p for p in ENTERPRISE_FILTERS if "id" not in p and p.get("offset", 0) < 20], ids=str
+)
+def test_enterprise_reach_page_whatever_the_bound(
+    fixture_graph: Driver, graph_settings: Settings, monkeypatch: pytest.MonkeyPatch, params: dict[str, Any]
+) -> None:
+    monkeypatch.setattr(analysis, "ENTERPRISE_UPTO_BOUND", WIDEST_ENTERPRISE_BOUND)
+    entry = get_entry("enterprise-reach")
+    with session(fixture_graph, graph_settings) as s:
+        got = run(s, graph_settings, entry, entry.params(**params))
+    assert got.model_dump(mode="json") == x.enterprise_reach(G, **params)
 
 
 # -- multi-village-people ---------------------------------------------------------------------
