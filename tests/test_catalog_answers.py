@@ -22,7 +22,7 @@ from graph.model import DispatchRole
 from graph.settings import Settings
 from graph.text import fold
 from queries import analysis, explore, run
-from queries.catalog import get_entry
+from queries.catalog import exported, get_entry
 from tests import expected as x
 
 G = x.with_fixtures()
@@ -519,12 +519,72 @@ DISPATCH_FILTERS: list[dict[str, Any]] = [
     {"province": "province:dongshi", "offset": 8},
     {"role": "农技专家", "limit": 2, "offset": 1},
     {"role": "人才", "province": "province:xishi"},
+    # the page is read label by label, groups (whose ids all come first) then people, each up to a
+    # bound: pages inside a group's run (agri-tech-team's two), across the last group and the first
+    # person, exactly the groups, exactly the people, inside a person's run (zhao-si's two, zhou-qi's
+    # two at the very end), at and past the end (no page statement, the total still given)
+    {"limit": 1, "offset": 1},
+    {"limit": 2, "offset": 11},
+    {"limit": 5, "offset": 10},
+    {"limit": 12},
+    {"limit": 500, "offset": 12},
+    {"limit": 1, "offset": 12},
+    {"limit": 1, "offset": 17},
+    {"limit": 3, "offset": 24},
+    {"offset": 25},
+    {"offset": 1000},
+    {"province": "province:dongshi", "limit": 2, "offset": 2},
+    {"province": "province:dongshi", "offset": 40},
+    {"role": "农技专家", "limit": 2, "offset": 2},
+    {"role": "第一书记", "limit": 3, "offset": 4},
 ]
 
 
 @pytest.mark.parametrize("params", DISPATCH_FILTERS, ids=str)
 def test_dispatches(client: httpx.Client, params: dict[str, Any]) -> None:
     assert query(client, "dispatches", params) == x.dispatches(G, **params)
+
+
+# Pages whose bounds differ (a label with at least `offset + limit` dispatches): the groups' first
+# two are agri-tech-team's (tightest) or any two (loosest: hanshan-talent-team's); 东试省's first
+# four or five people's end at zhang-yi or zhao-si (two dispatches), or at zheng-jiu.
+DISPATCH_BOUNDS: list[dict[str, Any]] = [
+    {},
+    {"limit": 1, "offset": 1},
+    {"limit": 2, "offset": 11},
+    {"limit": 3, "offset": 24},
+    {"province": "province:dongshi", "limit": 3, "offset": 1},
+    {"province": "province:dongshi", "limit": 2, "offset": 3},
+    {"role": "农技专家", "limit": 2, "offset": 1},
+]
+
+
+@pytest.mark.parametrize("loose", [False, True], ids=["tightest", "loosest"])
+@pytest.mark.parametrize("params", DISPATCH_BOUNDS, ids=str)
+def test_dispatches_whatever_dispatches_the_bound_saw(
+    fixture_graph: Driver, graph_settings: Settings, params: dict[str, Any], loose: bool
+) -> None:
+    """The bound's LIMIT has no ORDER BY: a server may return any `offset + limit` of a label's
+    dispatches. The page read up to the bound the first ones give (what both servers return here)
+    and up to the one the last ones give (the label's largest id) is the same, the right one."""
+    entry = get_entry("dispatches")
+    p = entry.params(**params)
+    every = x.dispatches(G, **{**params, "limit": 500, "offset": 0})
+    first = p.offset + p.limit
+    bounds = []
+    for label in analysis.DISPATCHERS:
+        ids = [d["person"]["id"] for d in every["items"] if d["person"]["label"] == label]
+        if ids:
+            upto = ids[-1] if loose else ids[min(first, len(ids)) - 1]
+            bounds.append({"label": label, "upto": upto, "found": min(first, len(ids))})
+    statements, values = entry.follow_ups(p, {"upto": bounds})
+    with session(fixture_graph, graph_settings) as s:
+        rows = {
+            name: [{k: exported(v) for k, v in r.items()} for r in s.run(text, entry.parameters(p) | values)]
+            for name, text in statements.items()
+        }
+    got = entry.shape(p, {"total": [{"total": every["total"]}], **rows})
+    assert got.model_dump(mode="json") == x.dispatches(G, **params)
 
 
 # -- figures ----------------------------------------------------------------------------------
