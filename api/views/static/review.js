@@ -64,6 +64,10 @@
   }
 
   // -- one draft ---------------------------------------------------------------------------------
+  // `decisions` is the one record of the reviewer's choices: the buttons and fields show it, save()
+  // sends it. The draft is drawn once per page: drawing it again would put fresh controls over
+  // choices made on the old ones, so a second answer (the key typed again while or after the
+  // first request ran) is ignored, and a key typed once a draft is shown only serves the save.
   var draft = null, decisions = {};
 
   function relKey(r) { return r.type + " " + r.from + " -> " + r.to; }
@@ -236,17 +240,18 @@
 
   function draftPage() {
     api("/review-api/drafts/" + encodeURIComponent(meta.name)).then(function (d) {
-      draft = d; decisions = {};
+      if (draft) return;
+      draft = d;
       document.getElementById("rv-title").textContent = (d.source && d.source.title) || meta.name;
       renderArticle();
       renderProposals();
       say(d.entities.length + " entities, " + d.relations.length + " relations, " + d.quantities.length +
         " figures proposed; those below " + LOW + " start rejected.");
       document.body.dataset.ready = "true";
-    }).catch(function (e) { say(e.status === 401 ? "需要 API key: " + e.message : e.message, "bad"); });
+    }).catch(function (e) { if (!draft) say(e.status === 401 ? "需要 API key: " + e.message : e.message, "bad"); });
   }
 
-  function start() { if (meta.page === "list") listPage(); else draftPage(); }
+  function start() { if (meta.page === "list") listPage(); else if (!draft) draftPage(); }
   if (meta.page === "draft") document.getElementById("rv-save").addEventListener("click", save);
   start();
 })();
