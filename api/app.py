@@ -25,7 +25,7 @@ from api.divisions_load import BackgroundDivisions, divisions_status
 from api.graph import GraphHandle, answer_json
 from api.middleware import Guard, cors_kwargs
 from api.problems import BadRequest
-from api.quick import QueryRoute
+from api.quick import QueryRoute, QuickLane
 from api.views import review
 from api.views import routes as views
 from graph.connection import GraphUnavailable
@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None, *, background_divisions: bool =
     _routes(app)
     views.install(app)
     review.install(app)
+    app.router.middleware_stack = QuickLane(app.router.middleware_stack, app.router.routes)
     if settings.cors_origins:
         app.add_middleware(CORSMiddleware, **cors_kwargs(settings.cors_origins))
     deadline = max(settings.query_timeout, settings.cypher_timeout) + settings.connect_timeout

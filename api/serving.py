@@ -3,6 +3,7 @@ the requests uvicorn itself refuses before the app sees them."""
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import json
 from typing import Any
@@ -26,12 +27,54 @@ MAX_HEADER_BYTES = 16 * 1024
 GC_YOUNG_THRESHOLD = 10_000
 
 
+# uvicorn's interim answer to `Expect: 100-continue`, written before the response proper.
+CONTINUE = b"HTTP/1.1 100 "
+
+
+class OneWrite:
+    """The connection's transport as one response's cycle sees it: the response head is held
+    and written with the first bytes of the body, so a response goes out in one send.
+
+    uvicorn writes the head as soon as the app starts the response and the body when it comes,
+    a moment later in the same turn of the loop: two sends on the socket, two wakeups of the
+    client, for one answer (on loopback each send also runs the receiver's side of TCP in the
+    sender's time). An interim 100 Continue is written at once, and so is the head of an answer
+    to HEAD (uvicorn writes no body for it); whatever is held is written before the transport
+    closes, so nothing the app sent is lost or reordered.
+    """
+
+    __slots__ = ("_head", "_started", "_transport")
+
+    def __init__(self, transport: asyncio.Transport, method: str) -> None:
+        self._transport = transport
+        self._head: bytes | None = None
+        self._started = method == "HEAD"  # nothing to hold: the head is the whole response
+
+    def write(self, data: bytes) -> None:
+        if not self._started and not data.startswith(CONTINUE):
+            self._started, self._head = True, data  # the head: held until the body's first bytes
+            return
+        if self._head is not None:
+            data, self._head = self._head + data, None
+        self._transport.write(data)
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def close(self) -> None:
+        if self._head is not None:
+            self._transport.write(self._head)
+            self._head = None
+        self._transport.close()
+
+
 class ProblemHttpToolsProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol (llhttp, in C), answering malformed HTTP with a problem+json
     400, not text/plain, and refusing a request head larger than MAX_HEADER_BYTES.
 
-    Not uvicorn's h11 protocol: h11 parses every request and frames every response in pure
-    Python, on the one core the API has (docs/benchmarks/api.md). llhttp has no limit on a
+    Every response is written in one send (OneWrite). Not uvicorn's h11 protocol: h11 parses
+    every request and frames every response in pure Python, on the one core the API has
+    (docs/benchmarks/api.md). llhttp has no limit on a
     head's size, so this one counts the bytes of a head still incomplete after each read, as
     h11's limit on an incomplete event did: a head that starts partway through a read (after
     a pipelined request) is counted from the next read on, so what is held before the
@@ -57,7 +100,10 @@ class ProblemHttpToolsProtocol(HttpToolsProtocol):
     def on_headers_complete(self) -> None:
         self._in_head, self._head_bytes = False, 0
         self._heads += 1
+        before = self.cycle
         super().on_headers_complete()
+        if self.cycle is not before:  # a new request's cycle, its task not started yet
+            self.cycle.transport = OneWrite(self.transport, self.scope["method"])  # type: ignore[assignment]
 
     def on_message_complete(self) -> None:
         super().on_message_complete()

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from neo4j import Driver
 
+from api.serving import OneWrite
 from graph.settings import Settings
 from tests.conftest import problem_of, serve_api
 
@@ -336,3 +337,36 @@ def test_busy_analyst_slots_say_when_to_retry(graph_settings: Settings, curated_
     for resp in busy:
         assert problem_of(resp, 503)["type"] == "/problems/busy"
         assert int(resp.headers["retry-after"]) > 0
+
+
+class _Transport:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_a_response_goes_out_in_one_write() -> None:
+    """The head waits for the body's first bytes; an interim 100 Continue and the answer to HEAD
+    do not wait; a close writes what is held first."""
+    sent = _Transport()
+    one = OneWrite(sent, "GET")  # type: ignore[arg-type]
+    for data in (b"HTTP/1.1 100 Continue\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\n", b"body", b"more"):
+        one.write(data)
+    assert sent.writes == [b"HTTP/1.1 100 Continue\r\n\r\n", b"HTTP/1.1 200 OK\r\n\r\nbody", b"more"]
+    sent = _Transport()
+    OneWrite(sent, "HEAD").write(b"HTTP/1.1 200 OK\r\n\r\n")  # type: ignore[arg-type]
+    assert sent.writes == [b"HTTP/1.1 200 OK\r\n\r\n"]
+    sent = _Transport()
+    one = OneWrite(sent, "GET")  # type: ignore[arg-type]
+    one.write(b"HTTP/1.1 500 Internal Server Error\r\n\r\n")
+    one.close()
+    assert sent.writes == [b"HTTP/1.1 500 Internal Server Error\r\n\r\n"] and sent.closed

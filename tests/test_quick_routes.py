@@ -104,3 +104,6 @@ def test_only_one_value_models_take_the_quick_way() -> None:
     }
     assert {"/search", "/queries/overview", "/queries/shared-experts"} <= quick
     assert "/queries/path" not in quick and "/queries/neighborhood" not in quick
+    # The lane in front of the router takes exactly these (so the comparison above is its).
+    lane = app.router.middleware_stack
+    assert isinstance(lane, api.quick.QuickLane) and set(lane.ways) == quick
