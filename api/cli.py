@@ -400,7 +400,7 @@ def cmd_tally_rebuild(args: argparse.Namespace) -> int:
     driver = connect(settings)
     apply_schema(driver, settings)
     started = time.monotonic()
-    if args.people:
+    if args.people_only:
         people = person_villages.rebuild(driver, settings)
         print(
             f"villages per person rebuilt from the facts: {people:,} people"
@@ -525,7 +525,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="recount every place and person from the facts and replace the tallies (after an import)",
     )
     tally_rebuild.add_argument(
-        "--people",
+        "--people-only",
         action="store_true",
         help="only the villages counted per person (a graph whose place tallies are kept already: the "
         "place recount pages the whole graph)",

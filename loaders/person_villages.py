@@ -188,16 +188,19 @@ class PersonTracker:
 
     def __init__(self, tx: ManagedTransaction) -> None:
         self.tx = tx
+        self._touched: set[str] = set()
         self._people: set[str] = set()
 
     def before(self, touched: Iterable[str]) -> None:
         """The people the touched nodes reach before the writes (one a write cuts off from them
         may lose villages)."""
-        self._people = affected(self.tx, touched)
+        self._touched = set(touched)
+        self._people = affected(self.tx, self._touched)
 
-    def after(self, touched: Iterable[str]) -> None:
-        """Count the people reached before or now again, and write what changed."""
-        people = self._people | affected(self.tx, touched)
+    def after(self) -> None:
+        """Count the people the touched nodes reached before or reach now again, and write what
+        changed."""
+        people = self._people | affected(self.tx, self._touched)
         if not people:
             return
         counted = {i: c for i, c in count(self.tx, people).items() if _kept(c)}

@@ -451,7 +451,7 @@ class Tracker:
         types.update(self._out_types(self._touched - set(settled)))
         types.subtract(self._types_before)
         apply_types(self.tx, types)
-        self.people.after(self._touched)
+        self.people.after()
 
 
 def track_sync(tx: ManagedTransaction, group: Sequence[SourceFacts], plans: Sequence[SourcePlan]) -> Tracker:

@@ -46,7 +46,7 @@ def _alliance_villages(var: str, out: str = "av") -> str:
     return " + ".join(f"[({var}){fwd}({out}:Village) | {out}]" for fwd, _ in ALLIANCE_VILLAGE_PATHS)
 
 
-# -- figures kept per person (shared-experts, multi-village-people) ---------------------------
+# -- villages per person (shared-experts, multi-village-people) ------------------------------
 
 # Both entries rank people and groups by how many distinct villages they serve, each by its own
 # rule (SERVED_VILLAGES, MULTI_VILLAGE_IDS): counted on each request, a walk of every person (9 s
