@@ -144,17 +144,16 @@ def _kept_bind(p: Paged, min_villages: int) -> dict[str, Any]:
 
 def _kept_then(rule: str, page_statement: str) -> Callable[[Paged, Rows], FollowUp]:
     """After the people per count, a bound on the keys of the counts the page holds (none past
-    the end), the page's ids up to it, then the page's people by id."""
+    the end), the page's ids up to it, then the page's people by id. (A follow-up's parameters
+    last for its own round: the window is worked out again for the ids.)"""
 
     def then(p: Paged, rows: Rows) -> FollowUp:
-        if "rows" in rows:
+        if "rows" in rows or (window := _kept_window(p, rows["counts"])) is None:
             return {}, {}
         if "ranked" in rows:
             return {"rows": page_statement}, {"ids": [r["id"] for r in rows["ranked"]]}
         if "upto" in rows:
-            return {"ranked": _kept_ranked(rule)}, {"upto": rows["upto"][0]["upto"]}
-        if (window := _kept_window(p, rows["counts"])) is None:
-            return {}, {}
+            return {"ranked": _kept_ranked(rule)}, window | {"upto": rows["upto"][0]["upto"]}
         return {"upto": _kept_bound(rule)}, window
 
     return then
