@@ -53,7 +53,8 @@ from queries.analysis import (
 
 RULES = (MULTI, SHARED)
 PEOPLE = RELATIONSHIPS["DISPATCHED_TO"][0]
-"""The labels a person may have: the only starts of DISPATCHED_TO, HOLDS_POST and the rest."""
+"""Person and Group, the starts of DISPATCHED_TO: multi-village-people counts them, and
+shared-experts the dispatched, so only they are counted."""
 BATCH = 2000
 PAGE = 20_000
 """People per statement when a recount walks them all: one label read in pages by id, as the
@@ -91,7 +92,8 @@ RETURN CASE WHEN {_IS_PERSON.replace("h:", "x:")} THEN [x.id] ELSE [] END
   + CASE WHEN x:Alliance THEN [(x)<-[:{"|".join(ALLIANCE_TIE_TYPES)}]-(h) | h.id] ELSE [] END
   + CASE WHEN x:Project THEN [(x)<-[:{PROJECT_TIES}]-(h) | h.id] ELSE [] END AS people
 """
-# The counts' rules read DIRECT_TIES through ALLIANCE_TIE_TYPES: a change there must reach both.
+# shared-experts reaches an alliance's villages by DIRECT_TIES, multi-village-people by
+# ALLIANCE_TIE_TYPES; AFFECTED follows the latter from an alliance, so it must hold the former.
 assert set(DIRECT_TIES.split("|")) <= set(ALLIANCE_TIE_TYPES)
 READ = f"""
 UNWIND $ids AS id
