@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -39,6 +39,7 @@ from graph.divisions import LEVEL_LABELS
 from graph.model import RELATIONSHIPS, SYNTHETIC
 from graph.settings import Settings
 from loaders.facts import SourceFacts, set_props
+from loaders.person_villages import PersonTracker
 from loaders.synthetic import BULK_BATCH, GROUP_ROWS
 from loaders.tally import Figures, Items, Node, apply, apply_types, difference, figures_of, read_nodes
 from loaders.writer import _derived
@@ -84,6 +85,16 @@ class Written:
 
     node: tuple[str, str] | None = None
     edge: tuple[str, str, str] | None = None
+
+
+def _people(tx: ManagedTransaction, written: Iterable[Written]) -> PersonTracker:
+    """The figures kept per person (loaders.person_villages) for these rows' writes, started
+    ahead of them: they are read back from the graph, as the loader's are (its Tracker tells the
+    same nodes: each new node, both ends of each relationship)."""
+    touched = {i for w in written for i in ((w.node[0],) if w.node else ()) + (w.edge[1:] if w.edge else ())}
+    people = PersonTracker(tx)
+    people.before(touched)
+    return people
 
 
 @dataclass
@@ -418,9 +429,11 @@ def load_raw(
                     for written in statement.written:
                         planner.figuring.record(written)
                 change = planner.figuring.change()  # in Python, from the rows
+                people = _people(tx, [w for statement in statements for w in statement.written])
                 for statement in statements:
                     _run(tx, statement, batch)
                 change.write(tx)
+                people.after()
 
             s.execute_write(work)
 
@@ -437,12 +450,18 @@ def load_naive(
     done = 0
 
     def one(
-        statement: Statement, row: dict[str, Any], change: Change | None = None
+        statement: Statement,
+        row: dict[str, Any],
+        change: Change | None = None,
+        written: Written | None = None,
     ) -> Callable[[ManagedTransaction], list[dict[str, Any]]]:
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
+            people = _people(tx, [written]) if written is not None else None
             found = _run(tx, Statement(statement.query, [row], statement.reads_known), 1)
             if change is not None:
                 change.write(tx)
+            if people is not None:
+                people.after()
             return found
 
         return work
@@ -460,7 +479,7 @@ def load_naive(
             for statement in [*planner.entities(group, new), *planner.relations(group)]:
                 for row, written in zip(statement.rows, statement.written, strict=True):
                     figuring.record(written)
-                    s.execute_write(one(statement, row, figuring.change()))
+                    s.execute_write(one(statement, row, figuring.change(), written))
                     done += 1
                     if deadline is not None and time.monotonic() > deadline:
                         return done

@@ -49,6 +49,7 @@ RUN_TIMEOUT = 600  # seconds for one mutant's tests: a runaway query counts as k
 # The section headers of the query modules (`# -- name ---`) -> the tests of that entry (-k).
 SECTION_TESTS = {
     "shared-experts": "shared_experts",
+    "villages per person (shared-experts, multi-village-people)": "shared_experts or multi_village",
     "dispatches": "dispatches",
     "alliance-tree": "alliance_tree",
     "village-profile": "village_profile",

@@ -45,6 +45,7 @@ from bench.load_ways import load_naive, load_raw, script_session
 from graph.connection import open_driver, resolve_target, session
 from graph.local_server import LocalServer
 from graph.settings import REPO_ROOT, Settings
+from loaders import person_villages
 from loaders.casefile import validate_cases
 from loaders.facts import SourceFacts, facts_of
 from loaders.load import sync_sources
@@ -113,6 +114,7 @@ def _clear(driver: Driver, settings: Settings, sample: Sequence[SourceFacts], ke
             for i in range(0, len(rows), BULK_BATCH):
                 _write(driver, settings, query, **{key: rows[i : i + BULK_BATCH]})
     replace_all(driver, settings, *kept)
+    person_villages.replace_all(driver, settings, {})  # the divisions alone hold nobody
 
 
 def _write(driver: Driver, settings: Settings, query: str, **params: Any) -> None:

@@ -27,7 +27,7 @@ def schema_statements() -> list[str]:
             f"CREATE CONSTRAINT {name}_id_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
         )
         statements.append(f"CREATE INDEX {name}_name IF NOT EXISTS FOR (n:{label}) ON (n.name)")
-    return statements + GAZETTEER_STATEMENTS + TALLY_STATEMENTS
+    return statements + GAZETTEER_STATEMENTS + TALLY_STATEMENTS + PERSON_VILLAGES_STATEMENTS
 
 
 # The official divisions (loaders.regions): the 12-digit code is unique graph-wide, and search
@@ -55,6 +55,19 @@ GAZETTEER_STATEMENTS = [
 TALLY_STATEMENTS = [
     f"CREATE CONSTRAINT {_snake(label)}_id_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
     for label in ("Tally", "TypeTally")
+]
+
+# The villages counted per person and per count (loaders.person_villages): one node each, by id,
+# and the ranking keys that shared-experts and multi-village-people read in order.
+PERSON_VILLAGES_STATEMENTS = [
+    *(
+        f"CREATE CONSTRAINT {_snake(label)}_id_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
+        for label in ("PersonVillages", "PeopleByVillages")
+    ),
+    *(
+        f"CREATE INDEX person_villages_{key} IF NOT EXISTS FOR (n:PersonVillages) ON (n.{key})"
+        for key in ("multi_key", "shared_key")
+    ),
 ]
 
 

@@ -9,16 +9,31 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from graph.model import Quantity, Relation, SourceRecord
 from loaders.casefile import CaseFile
+
+if TYPE_CHECKING:
+    from neo4j import Record, Session
 
 
 def chunks(rows: Sequence[Any], size: int) -> Iterator[list[Any]]:
     """The rows in lists of at most `size`: one statement's batch (the writer's and the tallies')."""
     for start in range(0, len(rows), size):
         yield list(rows[start : start + size])
+
+
+def pages(s: Session, query: str, size: int) -> Iterator[Record]:
+    """Every record of a statement paged by id (`$after`, `$n` = size, ordered by a unique `id`):
+    the kept figures' recounts and reads walk a whole label so, one statement per page."""
+    after = ""
+    while True:
+        records = list(s.run(query, after=after, n=size))
+        yield from records
+        if len(records) < size:
+            return
+        after = records[-1]["id"]
 
 
 RELATION_PROPS = ("role", "level", "status", "since", "note")

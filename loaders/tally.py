@@ -48,17 +48,19 @@ is new.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from neo4j import Driver, ManagedTransaction, Record, Session
+from neo4j import Driver, ManagedTransaction, Record
 
 from graph.connection import session
 from graph.divisions import LEVEL_LABELS
 from graph.model import RELATIONSHIPS
 from graph.settings import Settings
-from loaders.facts import SourceFacts, SourcePlan, chunks
+from loaders import person_villages
+from loaders.facts import SourceFacts, SourcePlan, chunks, pages
+from loaders.person_villages import PersonTracker
 
 MEASURES = ("villages", "in_alliance", "dispatched", "projects", "enterprises", "entities")
 VILLAGES, IN_ALLIANCE, DISPATCHED, PROJECTS, ENTERPRISES, ENTITIES = range(len(MEASURES))
@@ -191,17 +193,6 @@ RETURN x.id AS id,
        WHEN x:Enterprise THEN 'enterprises' ELSE '' END AS kind,
   [(x)-[r]->() | type(r)] AS out
 """
-
-
-def _pages(s: Session, query: str) -> Iterator[Record]:
-    """Every record of a paged statement (`$after`, `$n`, ordered by a unique `id`)."""
-    after = ""
-    while True:
-        records = list(s.run(query, after=after, n=PAGE))
-        yield from records
-        if len(records) < PAGE:
-            return
-        after = records[-1]["id"]
 
 
 @dataclass
@@ -366,6 +357,8 @@ class Tracker:
         """A change the writer worked out itself (the divisions' first load), written with ours."""
         self.extra_types: Counter[str] = Counter()
         self._types_before: Counter[str] = Counter()
+        self.people = PersonTracker(tx)
+        """The figures kept per person (loaders.person_villages), changed by the same nodes."""
 
     def before(
         self,
@@ -405,6 +398,7 @@ class Tracker:
         self._involved(self._items)
         self._before = contributions(self.tx, self._items, known)
         self._types_before = self._out_types(there)
+        self.people.before(self._touched)
 
     def _out_types(self, ids: set[str]) -> Counter[str]:
         counts: Counter[str] = Counter()
@@ -457,6 +451,7 @@ class Tracker:
         types.update(self._out_types(self._touched - set(settled)))
         types.subtract(self._types_before)
         apply_types(self.tx, types)
+        self.people.after()
 
 
 def track_sync(tx: ManagedTransaction, group: Sequence[SourceFacts], plans: Sequence[SourcePlan]) -> Tracker:
@@ -590,7 +585,7 @@ def recount(driver: Driver, settings: Settings) -> tuple[Figures, dict[str, int]
     types: Counter[str] = Counter()
     figures: Figures = {}
     with session(driver, settings) as s:
-        for r in _pages(s, ALL_ENTITIES):
+        for r in pages(s, ALL_ENTITIES, PAGE):
             if r["kind"]:
                 ids[r["kind"]].append(r["id"])
             if "LOCATED_IN" in r["out"]:
@@ -610,7 +605,7 @@ def read_type_tallies(driver: Driver, settings: Settings) -> dict[str, int]:
 
 def read_tallies(driver: Driver, settings: Settings) -> Figures:
     with session(driver, settings) as s:
-        return {r["id"]: list(r["figures"]) for r in _pages(s, READ_TALLIES)}
+        return {r["id"]: list(r["figures"]) for r in pages(s, READ_TALLIES, PAGE)}
 
 
 def differences(kept: Figures, counted: Figures) -> list[tuple[str, str, int, int]]:
@@ -624,22 +619,24 @@ def differences(kept: Figures, counted: Figures) -> list[tuple[str, str, int, in
 
 
 def check(driver: Driver, settings: Settings) -> list[tuple[str, str, int, int]]:
-    """Every difference between what is kept and a recount: (place, measure, kept, counted), and
-    ("relationships", type, kept, counted) for the counts per relationship type."""
+    """Every difference between what is kept and a recount: (place, measure, kept, counted),
+    ("relationships", type, kept, counted) for the counts per relationship type, and those of the
+    figures kept per person (loaders.person_villages.check)."""
     figures, counted = recount(driver, settings)
     out = differences(read_tallies(driver, settings), figures)
     kept = read_type_tallies(driver, settings)
     for t in sorted(kept.keys() | counted.keys()):
         if kept.get(t, 0) != counted.get(t, 0):
             out.append(("relationships", t, kept.get(t, 0), counted.get(t, 0)))
-    return out
+    return out + person_villages.check(driver, settings)
 
 
 def rebuild(driver: Driver, settings: Settings) -> int:
     """Replace the tallies with a recount (a graph loaded before tallies existed, or imported with
-    neo4j-admin); return the places tallied."""
+    neo4j-admin), and the figures kept per person; return the places tallied."""
     counted, types = recount(driver, settings)
     replace_all(driver, settings, counted, types)
+    person_villages.rebuild(driver, settings)
     return len(counted)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -43,6 +44,124 @@ def _alliances_of(var: str) -> str:
 def _alliance_villages(var: str, out: str = "av") -> str:
     """The villages of an alliance (nodes), by the one rule; `out` names the village inside."""
     return " + ".join(f"[({var}){fwd}({out}:Village) | {out}]" for fwd, _ in ALLIANCE_VILLAGE_PATHS)
+
+
+# -- villages per person (shared-experts, multi-village-people) ------------------------------
+
+# Both entries rank people and groups by how many distinct villages they serve, each by its own
+# rule (SERVED_VILLAGES, MULTI_VILLAGE_IDS): counted on each request, a walk of every person (9 s
+# and 17 s per call at scale 1). The loaders keep each person's two counts instead
+# (loaders.person_villages: written in the transaction of the facts they count, checked against
+# a recount by `ruralkg tally check`): a `(:PersonVillages {id: <the person's id>, multi, shared})`
+# for each person or group with a count of 2 or more, with a sortable key for each such count
+# (`multi_key`, `shared_key`, range-indexed: ascending keys are the count descending, then the
+# id), and a `(:PeopleByVillages {id: '<rule> <count>', rule, villages, people})` per count of 2
+# or more (how many people have it), for the totals.
+PERSON_VILLAGES = "PersonVillages"
+PEOPLE_BY_VILLAGES = "PeopleByVillages"
+MULTI, SHARED = "multi", "shared"
+RANK_DIGITS = 9
+
+
+def rank_prefix(villages: int) -> str:
+    """The digits that order a count descending: 10^RANK_DIGITS - villages, zero-padded."""
+    return f"{10**RANK_DIGITS - villages:0{RANK_DIGITS}d}"
+
+
+def rank_key(villages: int, person: str) -> str:
+    """A person's sortable key: every key of a higher count sorts first, then ids in order (the
+    prefix has a fixed width, so two keys of one count compare as their ids do)."""
+    return f"{rank_prefix(villages)} {person}"
+
+
+def _kept_counts(rule: str) -> str:
+    """How many people have each count of at least `$min_villages` (a few hundred rows at most)."""
+    return f"""
+MATCH (t:{PEOPLE_BY_VILLAGES}) WHERE t.rule = '{rule}' AND t.villages >= $min_villages
+RETURN t.villages AS villages, t.people AS people
+"""
+
+
+def _kept_bound(rule: str) -> str:
+    """Any `$first` (`$skip` + limit) keys of the counts the page holds (`$keys_from` to
+    `$keys_below`, a closed range: the local server reads an open one as a scan of the label),
+    and the largest: the keys up to it hold the page and what ranks before it within those
+    counts, whichever keys a server returns (as enterprise-reach's bound). Without ORDER BY the
+    local server reads `$first` index entries in key order and stops (a count can hold 35,020
+    people at scale 1: sorting them all took 0.3-0.8 s)."""
+    return f"""
+MATCH (c:{PERSON_VILLAGES}) WHERE c.{rule}_key >= $keys_from AND c.{rule}_key < $keys_below
+WITH c.{rule}_key AS key LIMIT $first
+RETURN max(key) AS upto
+"""
+
+
+def _kept_ranked(rule: str) -> str:
+    """The ids of the page's people, ranked (count descending, then id), from the keys up to the
+    bound (a parameter: a bound from a variable is no index range on the local server). Nothing
+    else in the statement: a MATCH after it made the local server plan the range as a scan of
+    the label (0.9 s at scale 1, against 1.5 ms)."""
+    return f"""
+MATCH (c:{PERSON_VILLAGES}) WHERE c.{rule}_key >= $keys_from AND c.{rule}_key <= $upto
+WITH c ORDER BY c.{rule} DESC, c.id SKIP $skip LIMIT $limit
+RETURN c.id AS id
+"""
+
+
+# The page's people (`$ids`, ranked), each bound to `{var}` through the Entity.id index.
+_KEPT_PAGE = """
+UNWIND $ids AS id
+MATCH ({var}:Entity {{id: id}})
+"""
+
+
+def _kept_window(p: Paged, counts: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The keys of the counts from the page's first person's down to its last one's, and how
+    many people of the first count rank before the page, from the people per count; None for a
+    page past the end. The page reads those counts' people alone: what ranks before it within
+    its first count, and itself."""
+    above, first, skip, last = 0, 0, 0, 0
+    for n, people in sorted(((r["villages"], r["people"]) for r in counts), reverse=True):
+        if not first and above + people > p.offset:
+            first, skip = n, p.offset - above
+        above += people
+        last = n
+        if first and above >= p.offset + p.limit:
+            break
+    if not first:
+        return None
+    return {
+        "keys_from": rank_prefix(first),
+        "keys_below": rank_prefix(last - 1),
+        "skip": skip,
+        "first": skip + p.limit,
+    }
+
+
+def _kept_bind(p: Paged, min_villages: int) -> dict[str, Any]:
+    return p.model_dump(mode="json") | {"min_villages": min_villages}
+
+
+def _kept_then(rule: str, page_statement: str) -> Callable[[Paged, Rows], FollowUp]:
+    """After the people per count, a bound on the keys of the counts the page holds (none past
+    the end), the page's ids up to it, then the page's people by id. (A follow-up's parameters
+    last for its own round: the window is worked out again for the ids.)"""
+
+    def then(p: Paged, rows: Rows) -> FollowUp:
+        if "rows" in rows or (window := _kept_window(p, rows["counts"])) is None:
+            return {}, {}
+        if "ranked" in rows:
+            return {"rows": page_statement}, {"ids": [r["id"] for r in rows["ranked"]]}
+        if "upto" in rows:
+            return {"ranked": _kept_ranked(rule)}, window | {"upto": rows["upto"][0]["upto"]}
+        return {"upto": _kept_bound(rule)}, window
+
+    return then
+
+
+def _kept_total(rows: Rows) -> list[dict[str, Any]]:
+    """The total, as `page` reads it: the people of every count asked for."""
+    return [{"total": sum(r["people"] for r in rows["counts"])}]
 
 
 # -- shared-experts ---------------------------------------------------------------------------
@@ -112,27 +231,25 @@ WITH DISTINCT p
 WHERE EXISTS { MATCH (p)-[d:DISPATCHED_TO]->(:Entity) WHERE $role IS NULL OR d.role = $role }
 """
 )
-_SERVED = f"""
-WITH p, [(p)-[:{DIRECT_TIES}]->(v:Village) | v]
+# The villages `p` serves (nodes, with repeats), by the rule above; also what the loaders count
+# for each person and group (loaders.person_villages).
+SERVED_VILLAGES = f"""[(p)-[:{DIRECT_TIES}]->(v:Village) | v]
   + [(p)-[:{PROJECT_TIES}]->(:Project)<-[:HAS_PROJECT]-(v:Village) | v]
-  + reduce(vs = [], a IN [(p)-[:{DIRECT_TIES}]->(a:Alliance) | a] | vs + {_alliance_villages("a")}) AS served
+  + reduce(vs = [], a IN [(p)-[:{DIRECT_TIES}]->(a:Alliance) | a] | vs + {_alliance_villages("a")})"""
+_SERVED = f"""
+WITH p, {SERVED_VILLAGES} AS served
 UNWIND served AS v
 WITH p, v
 WHERE $province IS NULL OR {IN_PROVINCE.format(v="v")}
 WITH p, collect(DISTINCT v.id) AS villages
 WHERE size(villages) > 1 AND ($village IS NULL OR $village IN villages)
 """
-# The page and the total in one statement: the walk above is the cost, and a second statement
-# for the count ran it again (at scale 1, two statements of about 4.5 ms each through the
-# driver). Each row carries the total; a page past the end has no row, and only then is the
-# count asked for alone (SHARED_EXPERTS_TOTAL). `collect` keeps the ORDER BY's order on both
-# servers (as `path` relies on), so the page is the same as SKIP/LIMIT gave.
-SHARED_EXPERTS_PAGE = f"""
+_SHARED_EXPERTS_RANKED = """
 WITH p, villages ORDER BY size(villages) DESC, p.id
 WITH collect(p) AS people, collect(villages) AS served
-UNWIND range($offset, size(people) - 1)[0..$limit] AS i
-WITH size(people) AS total, people[i] AS p, served[i] AS villages
-RETURN total, {ref("p")} AS person,
+"""
+# One person or group of the page (`p`, the ids of the `villages` it serves) and its ties.
+_SHARED_EXPERT = f"""{ref("p")} AS person,
        [(p)-[d:DISPATCHED_TO]->(x) | d {{.role, .level, to: {ref("x")}}}] AS dispatches,
        [(p)-[t:{DIRECT_TIES}]->(v:Village) WHERE v.id IN villages
           | {ref("v", tie="type(t)", role="t.role", via="null")}]
@@ -142,6 +259,18 @@ RETURN total, {ref("p")} AS person,
           | [v IN {_alliance_villages("a")} WHERE v.id IN villages
              | {ref("v", tie="type(t)", role="t.role", via=ref("a"))}]] | ts + l) AS villages
 """
+# The page and the total in one statement: the walk above is the cost, and a second statement
+# for the count ran it again (at scale 1, two statements of about 4.5 ms each through the
+# driver). Each row carries the total; a page past the end has no row, and only then is the
+# count asked for alone (SHARED_EXPERTS_TOTAL). `collect` keeps the ORDER BY's order on both
+# servers (as `path` relies on), so the page is the same as SKIP/LIMIT gave.
+SHARED_EXPERTS_PAGE = (
+    _SHARED_EXPERTS_RANKED
+    + """UNWIND range($offset, size(people) - 1)[0..$limit] AS i
+WITH size(people) AS total, people[i] AS p, served[i] AS villages
+RETURN total, """
+    + _SHARED_EXPERT
+)
 
 
 def _tie_rank(tie: VillageTie) -> tuple[int, str, str]:
@@ -160,14 +289,39 @@ def closest_ties(ties: list[VillageTie]) -> list[VillageTie]:
 
 
 SHARED_EXPERTS_TOTAL = "RETURN count(p) AS total"
+# Unfiltered, the ranking and the total are the kept counts: the page's people alone are walked
+# for the villages they serve and their ties.
+SHARED_EXPERTS_KEPT = (
+    _KEPT_PAGE.format(var="p")
+    + _SERVED
+    + _SHARED_EXPERTS_RANKED
+    + """UNWIND range(0, size(people) - 1) AS i
+WITH people[i] AS p, served[i] AS villages
+RETURN """
+    + _SHARED_EXPERT
+)
+_shared_experts_kept_then = _kept_then(SHARED, SHARED_EXPERTS_KEPT)
+
+
+def _unfiltered(p: SharedExpertsParams) -> bool:
+    return p.village is None and p.role is None and p.province is None
 
 
 def _shared_experts_body(p: SharedExpertsParams) -> str:
     return (_ALL_DISPATCHED if p.village is None else _TIED_TO_VILLAGE) + _SERVED
 
 
+def _shared_experts_statements(p: SharedExpertsParams) -> dict[str, str]:
+    if _unfiltered(p):
+        return {"counts": _kept_counts(SHARED)}
+    return {"rows": _shared_experts_body(p) + SHARED_EXPERTS_PAGE}
+
+
 def _shared_experts_then(p: SharedExpertsParams, rows: Rows) -> FollowUp:
-    """The count alone, only for a page past the end (its statement returned no row)."""
+    """Unfiltered, the page up to the bound; filtered, the count alone, only for a page past the
+    end (its statement returned no row)."""
+    if _unfiltered(p):
+        return _shared_experts_kept_then(p, rows)
     if rows["rows"] or p.offset == 0 or "total" in rows:
         return {}, {}
     return {"total": _shared_experts_body(p) + SHARED_EXPERTS_TOTAL}, {}
@@ -180,8 +334,11 @@ def _shared_experts_shape(p: SharedExpertsParams, rows: Rows) -> Page[SharedExpe
             dispatches=sorted((Dispatch(**d) for d in r["dispatches"]), key=lambda d: (d.to.id, d.role)),
             villages=closest_ties([VillageTie(**v) for v in r["villages"]]),
         )
-        for r in rows["rows"]
+        for r in rows.get("rows", [])
     ]
+    if _unfiltered(p):
+        return page(p, _kept_total(rows), items)
+    # the page's rows carry the total, or past the end the count alone
     return page(p, rows["rows"][:1] or rows.get("total", []), items)
 
 
@@ -193,7 +350,8 @@ register(
         "with roles",
         params=SharedExpertsParams,
         result=Page[SharedExpert],
-        cypher=lambda p: {"rows": _shared_experts_body(p) + SHARED_EXPERTS_PAGE},
+        cypher=_shared_experts_statements,
+        bind=lambda p: _kept_bind(p, 2),
         shape=_shared_experts_shape,
         then=_shared_experts_then,
     )
@@ -760,43 +918,28 @@ MULTI_VILLAGE_TIES = f"""
   + [(h)-[t:HOLDS_POST]->(b:Branch)-[:BASED_IN]->(v:Village)
       | {ref("v", tie="type(t)", role="t.role", via=ref("b"))}]
   + {_through_alliances(f"HOLDS_POST|{DIRECT_TIES}")}"""
-# Ranking needs every person's count of distinct villages, by the same rule as the ties, but
-# only the page needs the ties themselves: the count reads each person's outgoing relationships
-# once and keeps ids alone (the ties of all 696,300 people took 40-49 s per statement at scale 1,
-# the counts 12 s); the people are read by label (`MATCH (h:Entity) WHERE h:Person OR h:Group`
-# read all 3.99 M nodes). Distinct ids are counted without APOC, keeping an id when it is new.
+# The villages of `h` by that rule (ids, with repeats): what the loaders count for each person and
+# group (loaders.person_villages), and so what the entry ranks by. Each outgoing relationship of
+# `h` is read once and ids alone are kept.
 ALLIANCE_TIE_TYPES = ["HOLDS_POST", *DIRECT_TIES.split("|")]
-MULTI_VILLAGE_COUNTS = f"""
-CALL {{ MATCH (h:Person) RETURN h UNION ALL MATCH (h:Group) RETURN h }}
-WITH h, [(h)-[t]->(x) WHERE x:Village OR (x:Branch AND type(t) = 'HOLDS_POST')
-    OR (x:Alliance AND type(t) IN {ALLIANCE_TIE_TYPES!r}) | x] AS xs
-WITH h, reduce(ids = [], x IN xs | ids + CASE WHEN x:Village THEN [x.id]
+MULTI_VILLAGE_IDS = f"""reduce(ids = [], x IN [(h)-[t]->(y) WHERE y:Village
+    OR (y:Branch AND type(t) = 'HOLDS_POST') OR (y:Alliance AND type(t) IN {ALLIANCE_TIE_TYPES!r}) | y]
+  | ids + CASE WHEN x:Village THEN [x.id]
     WHEN x:Branch THEN [(x)-[:BASED_IN]->(v:Village) | v.id]
-    ELSE {" + ".join(f"[(x){fwd}(v:Village) | v.id]" for fwd, _ in ALLIANCE_VILLAGE_PATHS)} END) AS ids
-WITH h, size(reduce(s = [], i IN ids | CASE WHEN i IN s THEN s ELSE s + i END)) AS n
-WHERE n >= $min_villages
-"""
-# One pass gives the page and the total: the ranked ids are collected, and only the page's people
-# are looked up again (by the Entity.id index) for their ties. A page past the end is one row with
-# no person, which still carries the total.
+    ELSE {" + ".join(f"[(x){fwd}(v:Village) | v.id]" for fwd, _ in ALLIANCE_VILLAGE_PATHS)} END)"""
+# The ranking and the total are the kept counts (counting them here was a walk of all 696,300
+# people at scale 1, 9-10 s); only the page's people are read, for their ties.
 MULTI_VILLAGE = (
-    MULTI_VILLAGE_COUNTS
-    + f"""
-WITH h.id AS id, n ORDER BY n DESC, id
-WITH collect(id) AS ranked
-WITH size(ranked) AS total, ranked[$offset..$offset + $limit] AS ids
-UNWIND CASE WHEN size(ids) = 0 THEN [null] ELSE range(0, size(ids) - 1) END AS i
-OPTIONAL MATCH (h:Entity {{id: ids[i]}})
-RETURN total, i, CASE WHEN h IS NULL THEN null ELSE {ref("h")} END AS person,
-  CASE WHEN h IS NULL THEN [] ELSE {MULTI_VILLAGE_TIES.strip()} END AS ties
-ORDER BY i
+    _KEPT_PAGE.format(var="h")
+    + f"""RETURN h.id AS id, {ref("h")} AS person, {MULTI_VILLAGE_TIES.strip()} AS ties
 """
 )
 
 
 def _multi_village_shape(p: MultiVillageParams, rows: Rows) -> Page[MultiVillagePerson]:
     items = []
-    for r in (r for r in rows["rows"] if r["person"] is not None):
+    rank = {r["id"]: i for i, r in enumerate(rows.get("ranked", []))}
+    for r in sorted(rows.get("rows", []), key=lambda r: rank[r["id"]]):
         ties = {
             (t["id"], t["tie"], t.get("role"), (t.get("via") or {}).get("id")): PersonTie(**t)
             for t in r["ties"]
@@ -807,7 +950,7 @@ def _multi_village_shape(p: MultiVillageParams, rows: Rows) -> Page[MultiVillage
                 villages=sorted(ties.values(), key=lambda t: (t.id, t.tie, t.via.id if t.via else "")),
             )
         )
-    return page(p, rows["rows"][:1], items)
+    return page(p, _kept_total(rows), items)
 
 
 register(
@@ -818,7 +961,9 @@ register(
         "holding a post",
         params=MultiVillageParams,
         result=Page[MultiVillagePerson],
-        cypher=fixed(rows=MULTI_VILLAGE),
+        cypher=fixed(counts=_kept_counts(MULTI)),
+        bind=lambda p: _kept_bind(p, p.min_villages),
+        then=_kept_then(MULTI, MULTI_VILLAGE),
         shape=_multi_village_shape,
     )
 )

@@ -130,6 +130,7 @@ SHARED_EXPERT_FILTERS: list[dict[str, Any]] = [
     # songling-groups.yaml: groups in the run of 4 (ahead of the people by id), and across runs
     {"limit": 3, "offset": 4},
     {"limit": 2, "offset": 9},
+    {"offset": 100},  # past the end
     {"role": "人才", "province": "province:xishi"},
     {"role": "农技专家", "village": "village:dongshi.songling.qingmu.lizhuang"},
 ]
@@ -423,6 +424,7 @@ MULTI_VILLAGE: list[dict[str, Any]] = [
     # past the end: one row with no person carries the total
     {"offset": 16},
     {"min_villages": 3, "offset": 500},
+    {"min_villages": 1000},  # nobody
 ]
 
 

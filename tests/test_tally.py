@@ -19,7 +19,7 @@ from neo4j import Driver
 from graph.divisions import LEVEL_LABELS
 from graph.model import RELATIONSHIPS, SYNTHETIC, SourceRecord
 from graph.settings import Settings
-from loaders import tally
+from loaders import person_villages, tally
 from loaders.facts import RELATION_PROPS, EntityFact, RelationFact, SourceFacts
 from loaders.load import collect_facts, curated_cases, load
 from loaders.regions import load_regions, resolve_cases
@@ -80,12 +80,52 @@ def reference(driver: Driver, settings: Settings) -> Figures:
     return {r["id"]: list(r["figures"]) for r in records if any(r["figures"])}
 
 
+# Each person's and group's distinct villages as multi-village-people and shared-experts counted
+# them per request before they were kept (loaders.person_villages): multi-village-people's ties
+# of a Person or Group (any relationship to a village, a post in a branch: its villages, a post
+# in, dispatch to, support or advice of an alliance: its member villages and its member branches'
+# villages), and, for whoever is dispatched somewhere, the villages it serves (dispatched to,
+# supports or advises the village or an alliance of it; leads, supports or advises its project).
+_ALLIANCE_TIES = "HOLDS_POST|DISPATCHED_TO|SUPPORTS|ADVISES"
+PEOPLE_REFERENCE = f"""
+MATCH (h:Entity) WHERE h:Person OR h:Group
+WITH h,
+  [(h)-->(v:Village) | v.id] + [(h)-[:HOLDS_POST]->(:Branch)-[:BASED_IN]->(v:Village) | v.id]
+  + [(h)-[:{_ALLIANCE_TIES}]->(:Alliance)-[:HAS_MEMBER]->(v:Village) | v.id]
+  + [(h)-[:{_ALLIANCE_TIES}]->(:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v:Village) | v.id] AS multi,
+  [(h)-[:DISPATCHED_TO|SUPPORTS|ADVISES]->(v:Village) | v.id]
+  + [(h)-[:LEADS|SUPPORTS|ADVISES]->(:Project)<-[:HAS_PROJECT]-(v:Village) | v.id]
+  + [(h)-[:DISPATCHED_TO|SUPPORTS|ADVISES]->(:Alliance)-[:HAS_MEMBER]->(v:Village) | v.id]
+  + [(h)-[:DISPATCHED_TO|SUPPORTS|ADVISES]->(:Alliance)-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->(v:Village)
+     | v.id] AS shared
+RETURN h.id AS id, COUNT {{ UNWIND multi AS v WITH DISTINCT v RETURN v }} AS multi,
+  CASE WHEN EXISTS {{ (h)-[:DISPATCHED_TO]->(:Entity) }}
+    THEN COUNT {{ UNWIND shared AS v WITH DISTINCT v RETURN v }} ELSE 0 END AS shared
+"""
+
+
+def people_reference(driver: Driver, settings: Settings) -> dict[str, tuple[int, int]]:
+    records = driver.execute_query(PEOPLE_REFERENCE, database_=settings.neo4j_database).records
+    return {r["id"]: (r["multi"], r["shared"]) for r in records if max(r["multi"], r["shared"]) >= 2}
+
+
 def assert_kept(driver: Driver, settings: Settings) -> Figures:
-    """The tallies equal both recounts; returns them (non-vacuous: some of every measure)."""
+    """The tallies and the figures kept per person equal both recounts; returns the tallies
+    (non-vacuous: some of every measure)."""
     kept = read_tallies(driver, settings)
     assert check(driver, settings) == []
     assert differences(kept, reference(driver, settings)) == []
+    people, totals, wrong_keys = person_villages.read_kept(driver, settings)
+    assert people == people_reference(driver, settings) and wrong_keys == []
+    assert totals == person_villages.totals_of(people.values())
     return kept
+
+
+def assert_people_kept(driver: Driver, settings: Settings) -> None:
+    """Non-vacuous: people of 2 villages or more by each rule."""
+    people = person_villages.read_kept(driver, settings)[0]
+    for rule in (0, 1):
+        assert any(pair[rule] >= 2 for pair in people.values())
 
 
 def _nonzero(kept: Figures) -> set[str]:
@@ -125,6 +165,7 @@ def test_curated_load_reload_edit_and_prune(
     load(clean_graph, settings, collect_facts(settings))
     kept = assert_kept(clean_graph, settings)
     assert _nonzero(kept) == set(MEASURES)
+    assert_people_kept(clean_graph, settings)
 
     load(clean_graph, settings, collect_facts(settings))  # nothing changed
     assert read_tallies(clean_graph, settings) == kept
@@ -215,19 +256,26 @@ def test_a_synthetic_overlay(clean_graph: Driver, data_settings: Settings) -> No
     load_overlay(clean_graph, settings, spec, two)
     kept = assert_kept(clean_graph, settings)
     assert _nonzero(kept) == set(MEASURES)
+    assert_people_kept(clean_graph, settings)
+    people = person_villages.read_kept(clean_graph, settings)
     # The recount and the read walk the graph in pages: cut into many, they find the same.
     whole = recount(clean_graph, settings)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(tally, "PAGE", 97)
+        patch.setattr(person_villages, "PAGE", 97)
         assert read_tallies(clean_graph, settings) == kept
         assert recount(clean_graph, settings) == whole
         assert check(clean_graph, settings) == []
+        assert person_villages.read_kept(clean_graph, settings) == people
 
     # `ruralkg tally rebuild` from nothing kept: the same figures
     replace_all(clean_graph, settings, {}, {})
+    person_villages.replace_all(clean_graph, settings, {})
     assert read_tallies(clean_graph, settings) == {} and read_type_tallies(clean_graph, settings) == {}
+    assert person_villages.read_kept(clean_graph, settings) == ({}, {}, [])
     assert rebuild(clean_graph, settings) == len(kept)
     assert assert_kept(clean_graph, settings) == kept
+    assert person_villages.read_kept(clean_graph, settings) == people
 
 
 def test_a_divisions_load_beside_a_curated_load(clean_graph: Driver, data_settings: Settings) -> None:
@@ -307,3 +355,45 @@ def test_relationship_counts_of_grouped_syncs(clean_graph: Driver, graph_setting
     )
     assert check(clean_graph, graph_settings) == []
     assert read_type_tallies(clean_graph, graph_settings) == {"MENTIONS": 5, "LOCATED_IN": 1}
+
+
+def test_people_counts_follow_their_facts(clean_graph: Driver, graph_settings: Settings) -> None:
+    """The figures kept per person change with a person's own ties, with the villages a branch
+    is BASED_IN and an alliance's members (for everyone tied to them), with the villages holding a
+    project, and go when the person does (its source removed)."""
+    writer = SourceWriter(clean_graph, graph_settings)
+    v1, v2, v3, v4 = (f"village:t.v{i}" for i in range(1, 5))
+    branch, alliance, project = "branch:t.b", "alliance:t.a", "project:t.p"
+    person, group = "person:t.h", "group:t.g"
+    places = {v: "Village" for v in (v1, v2, v3, v4)}
+    org = {**places, branch: "Branch", alliance: "Alliance", project: "Project"}
+    structure = [("BASED_IN", branch, v1), ("HAS_MEMBER", alliance, v2), ("HAS_MEMBER", alliance, branch),
+                 ("HAS_PROJECT", v3, project)]  # fmt: skip
+    ties = [("HOLDS_POST", person, branch), ("DISPATCHED_TO", person, v4), ("SUPPORTS", person, alliance),
+            ("ADVISES", group, project), ("DISPATCHED_TO", group, v1)]  # fmt: skip
+    people = {**org, person: "Person", group: "Group"}
+
+    def kept() -> dict[str, tuple[int, int]]:
+        assert check(clean_graph, graph_settings) == []
+        counts, totals, wrong_keys = person_villages.read_kept(clean_graph, graph_settings)
+        assert counts == people_reference(clean_graph, graph_settings) and wrong_keys == []
+        assert totals == person_villages.totals_of(counts.values())
+        return counts
+
+    writer.sync_many([_facts("source:t.org", org, structure), _facts("source:t.people", people, ties)])
+    # the person: v1 (branch), v4, v2 and v1 (alliance); serves v4, v2, v1. The group: v1; v1, v3.
+    assert kept() == {person: (3, 3), group: (1, 2)}
+    # the branch moves to v4: the person reaches v4 by it (and the alliance), v2
+    moved = [("BASED_IN", branch, v4), *structure[1:]]
+    writer.sync_many([_facts("source:t.org", org, moved)])
+    assert kept() == {person: (2, 2), group: (1, 2)}
+    # v2 leaves the alliance, the project loses its village: below 2 villages, nobody is kept
+    writer.sync_many([_facts("source:t.org", org, [moved[0], moved[2]])])
+    assert kept() == {}
+    # v2 joins again and the person advises v3: the person alone
+    writer.sync_many([_facts("source:t.org", org, moved[:3])])
+    writer.sync_many([_facts("source:t.people", people, [*ties, ("ADVISES", person, v3)])])
+    assert kept() == {person: (3, 3)}
+    # the people's source removed: the person and the group are deleted with their ties
+    writer.sync_many([SourceFacts(None, "source:t.people")])
+    assert kept() == {}
