@@ -1,8 +1,7 @@
 """Figures kept per person: how many distinct villages each person or group serves, by the rules
 of shared-experts and multi-village-people, so that both entries read their ranking and total
 from what is kept instead of walking all 696,300 people of the national graph on every call
-(9-17 s). The nodes and keys are described where the entries read them (queries.analysis,
-"figures kept per person").
+(9-17 s). The nodes and keys are described where the entries read them (graph.rules).
 
 Per person or group h, two counts of distinct village ids:
 
@@ -36,9 +35,7 @@ from neo4j import Driver, ManagedTransaction
 
 from graph.connection import session
 from graph.model import RELATIONSHIPS
-from graph.settings import Settings
-from loaders.facts import chunks, pages
-from queries.analysis import (
+from graph.rules import (
     ALLIANCE_TIE_TYPES,
     DIRECT_TIES,
     MULTI,
@@ -50,6 +47,8 @@ from queries.analysis import (
     SHARED,
     rank_key,
 )
+from graph.settings import Settings
+from loaders.facts import chunks, pages
 
 RULES = (MULTI, SHARED)
 PEOPLE = RELATIONSHIPS["DISPATCHED_TO"][0]

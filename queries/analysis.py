@@ -9,6 +9,18 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from graph.model import LABEL_PREFIXES, LABELS, RELATIONSHIPS, DispatchRole, SourceKind
+from graph.rules import (
+    ALLIANCE_VILLAGE_PATHS,
+    DIRECT_TIES,
+    MULTI,
+    PEOPLE_BY_VILLAGES,
+    PERSON_VILLAGES,
+    PROJECT_TIES,
+    SERVED_VILLAGES,
+    SHARED,
+    alliance_villages,
+    rank_prefix,
+)
 from graph.text import HIDDEN_PROPS
 from queries.catalog import Entry, FollowUp, NotFound, Params, Rows, fixed, register
 from queries.models import Page, Paged, Ref, SourceQuote, SourceRef, page, ref, refs, source_ref
@@ -24,54 +36,12 @@ def _province_of(var: str) -> str:
     return f"[({var})-[:{IN_REGIONS}]->(pr:Province) | {ref('pr')}][0]"
 
 
-# The one rule for an alliance's member villages, applied by every entry that goes from an
-# alliance to villages or back (alliance-tree, village-profile, enterprise-reach, shared-experts,
-# multi-village-people, industry-clusters): the villages it HAS_MEMBER directly, and those its
-# member branches are BASED_IN. Each path is written from both ends: the local server expands a
-# pattern from its first node, so `(a:Alliance)-[...]->(v)` written from a village visits every
-# alliance of the graph.
-ALLIANCE_VILLAGE_PATHS: tuple[tuple[str, str], ...] = (
-    ("-[:HAS_MEMBER]->", "<-[:HAS_MEMBER]-"),
-    ("-[:HAS_MEMBER]->(:Branch)-[:BASED_IN]->", "<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-"),
-)
-
-
 def _alliances_of(var: str) -> str:
     """Refs of the alliances a village belongs to, by the one rule."""
     return " + ".join(f"[({var}){back}(a:Alliance) | {ref('a')}]" for _, back in ALLIANCE_VILLAGE_PATHS)
 
 
-def _alliance_villages(var: str, out: str = "av") -> str:
-    """The villages of an alliance (nodes), by the one rule; `out` names the village inside."""
-    return " + ".join(f"[({var}){fwd}({out}:Village) | {out}]" for fwd, _ in ALLIANCE_VILLAGE_PATHS)
-
-
 # -- villages per person (shared-experts, multi-village-people) ------------------------------
-
-# Both entries rank people and groups by how many distinct villages they serve, each by its own
-# rule (SERVED_VILLAGES, MULTI_VILLAGE_IDS): counted on each request, a walk of every person (9 s
-# and 17 s per call at scale 1). The loaders keep each person's two counts instead
-# (loaders.person_villages: written in the transaction of the facts they count, checked against
-# a recount by `ruralkg tally check`): a `(:PersonVillages {id: <the person's id>, multi, shared})`
-# for each person or group with a count of 2 or more, with a sortable key for each such count
-# (`multi_key`, `shared_key`, range-indexed: ascending keys are the count descending, then the
-# id), and a `(:PeopleByVillages {id: '<rule> <count>', rule, villages, people})` per count of 2
-# or more (how many people have it), for the totals.
-PERSON_VILLAGES = "PersonVillages"
-PEOPLE_BY_VILLAGES = "PeopleByVillages"
-MULTI, SHARED = "multi", "shared"
-RANK_DIGITS = 9
-
-
-def rank_prefix(villages: int) -> str:
-    """The digits that order a count descending: 10^RANK_DIGITS - villages, zero-padded."""
-    return f"{10**RANK_DIGITS - villages:0{RANK_DIGITS}d}"
-
-
-def rank_key(villages: int, person: str) -> str:
-    """A person's sortable key: every key of a higher count sorts first, then ids in order (the
-    prefix has a fixed width, so two keys of one count compare as their ids do)."""
-    return f"{rank_prefix(villages)} {person}"
 
 
 def _kept_counts(rule: str) -> str:
@@ -199,11 +169,6 @@ class SharedExpert(BaseModel):
     villages: list[VillageTie] = Field(description="each village once, by its closest tie")
 
 
-# A person or group serves a village directly, through a project of the village's they lead,
-# support or advise (周宁's two cadres and 首章村's tea), or through an alliance the village belongs
-# to that they are dispatched to, support or advise (天台's talent team and 寒山片区's four villages).
-DIRECT_TIES = "DISPATCHED_TO|SUPPORTS|ADVISES"
-PROJECT_TIES = "LEADS|SUPPORTS|ADVISES"
 _ALL_DISPATCHED = """
 MATCH (p:Entity)-[d:DISPATCHED_TO]->(:Entity)
 WHERE $role IS NULL OR d.role = $role
@@ -231,11 +196,6 @@ WITH DISTINCT p
 WHERE EXISTS { MATCH (p)-[d:DISPATCHED_TO]->(:Entity) WHERE $role IS NULL OR d.role = $role }
 """
 )
-# The villages `p` serves (nodes, with repeats), by the rule above; also what the loaders count
-# for each person and group (loaders.person_villages).
-SERVED_VILLAGES = f"""[(p)-[:{DIRECT_TIES}]->(v:Village) | v]
-  + [(p)-[:{PROJECT_TIES}]->(:Project)<-[:HAS_PROJECT]-(v:Village) | v]
-  + reduce(vs = [], a IN [(p)-[:{DIRECT_TIES}]->(a:Alliance) | a] | vs + {_alliance_villages("a")})"""
 _SERVED = f"""
 WITH p, {SERVED_VILLAGES} AS served
 UNWIND served AS v
@@ -256,7 +216,7 @@ _SHARED_EXPERT = f"""{ref("p")} AS person,
        + [(p)-[t:{PROJECT_TIES}]->(x:Project)<-[:HAS_PROJECT]-(v:Village) WHERE v.id IN villages
           | {ref("v", tie="type(t)", role="t.role", via=ref("x"))}]
        + reduce(ts = [], l IN [(p)-[t:{DIRECT_TIES}]->(a:Alliance)
-          | [v IN {_alliance_villages("a")} WHERE v.id IN villages
+          | [v IN {alliance_villages("a")} WHERE v.id IN villages
              | {ref("v", tie="type(t)", role="t.role", via=ref("a"))}]] | ts + l) AS villages
 """
 # The page and the total in one statement: the walk above is the cost, and a second statement
@@ -550,7 +510,7 @@ def _project(var: str) -> str:
 ALLIANCE_TREE = f"""
 MATCH (a:Alliance {{id: $id}})
 RETURN a {{.id, .name, .kind, label: 'Alliance',
-  villages: [v IN {_alliance_villages("a")} | {ref("v")}],
+  villages: [v IN {alliance_villages("a")} | {ref("v")}],
   branches: [(a)-[m:HAS_MEMBER]->(b:Branch) | b {{.id, .name, .kind, label: 'Branch', role: m.role,
     based_in: [(b)-[:BASED_IN]->(x) WHERE NOT x:Village | {ref("x")}],
     villages: [(b)-[:BASED_IN]->(v:Village) | v {{.id, .name, label: 'Village',
@@ -832,7 +792,7 @@ WITH e, ps,
   reduce(vs = [], p IN ps | vs + [(p)<-[:HAS_PROJECT]-(v:Village) | v]
     + [(p)<-[:LEADS]-(:Branch)-[:BASED_IN]->(v:Village) | v])
   + [(e)-[:LOCATED_IN|SUPPORTS|HAS_MEMBER]->(v:Village) | v]
-  + reduce(vs = [], a IN [(e)<-[:HAS_MEMBER]-(a:Alliance) | a] | vs + {_alliance_villages("a")}) AS vs
+  + reduce(vs = [], a IN [(e)<-[:HAS_MEMBER]-(a:Alliance) | a] | vs + {alliance_villages("a")}) AS vs
 RETURN {ref("e", kind="e.kind")} AS enterprise,
   [p IN ps | {ref("p")}] AS projects,
   [v IN vs | {ref("v")}] AS villages,
@@ -906,7 +866,7 @@ def _through_alliances(types: str) -> str:
     """Ties of `h` to the villages of the alliances it has a `types` relationship with (one rule)."""
     tie = ref("x", tie="type(t)", role="t.role", level="t.level", via=ref("a"))
     return (
-        f"reduce(acc = [], l IN [(h)-[t:{types}]->(a:Alliance) | [x IN {_alliance_villages('a')} | {tie}]]"
+        f"reduce(acc = [], l IN [(h)-[t:{types}]->(a:Alliance) | [x IN {alliance_villages('a')} | {tie}]]"
         " | acc + l)"
     )
 
@@ -918,15 +878,6 @@ MULTI_VILLAGE_TIES = f"""
   + [(h)-[t:HOLDS_POST]->(b:Branch)-[:BASED_IN]->(v:Village)
       | {ref("v", tie="type(t)", role="t.role", via=ref("b"))}]
   + {_through_alliances(f"HOLDS_POST|{DIRECT_TIES}")}"""
-# The villages of `h` by that rule (ids, with repeats): what the loaders count for each person and
-# group (loaders.person_villages), and so what the entry ranks by. Each outgoing relationship of
-# `h` is read once and ids alone are kept.
-ALLIANCE_TIE_TYPES = ["HOLDS_POST", *DIRECT_TIES.split("|")]
-MULTI_VILLAGE_IDS = f"""reduce(ids = [], x IN [(h)-[t]->(y) WHERE y:Village
-    OR (y:Branch AND type(t) = 'HOLDS_POST') OR (y:Alliance AND type(t) IN {ALLIANCE_TIE_TYPES!r}) | y]
-  | ids + CASE WHEN x:Village THEN [x.id]
-    WHEN x:Branch THEN [(x)-[:BASED_IN]->(v:Village) | v.id]
-    ELSE {" + ".join(f"[(x){fwd}(v:Village) | v.id]" for fwd, _ in ALLIANCE_VILLAGE_PATHS)} END)"""
 # The ranking and the total are the kept counts (counting them here was a walk of all 696,300
 # people at scale 1, 9-10 s); only the page's people are read, for their ties.
 MULTI_VILLAGE = (
