@@ -51,10 +51,12 @@ GAZETTEER_STATEMENTS = [
     ),
 ]
 
-# The figures kept per place and per relationship type (loaders.tally): one node each, by id.
+# The figures kept per place and per relationship type (loaders.tally), and per industry and
+# (industry, province or alliance) pair (loaders.industry_tally): one node each, by id.
+TALLY_LABELS = ("Tally", "TypeTally", "IndustryTally", "IndustryShare")
 TALLY_STATEMENTS = [
     f"CREATE CONSTRAINT {_snake(label)}_id_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
-    for label in ("Tally", "TypeTally")
+    for label in TALLY_LABELS
 ]
 
 
