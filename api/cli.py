@@ -26,7 +26,7 @@ from graph.connection import GraphUnavailable, connect, session
 from graph.local_server import LocalServer, LocalServerError, describe, serving
 from graph.schema import apply_schema
 from graph.settings import Settings, get_settings
-from loaders import tally
+from loaders import industry_tally, tally
 from loaders.casefile import CaseValidationError
 from loaders.facts import SourcePlan
 from loaders.gazetteer import EDITION, SOURCE_ID, normalize_within
@@ -400,6 +400,10 @@ def cmd_tally_rebuild(args: argparse.Namespace) -> int:
     driver = connect(settings)
     apply_schema(driver, settings)
     started = time.monotonic()
+    if args.industries_only:  # the per-industry figures alone: minutes nationally, not an hour
+        industries = industry_tally.rebuild(driver, settings)
+        print(f"industry figures rebuilt: {industries:,} industries in {time.monotonic() - started:.0f} s")
+        return 0
     places = tally.rebuild(driver, settings)
     print(f"tallies rebuilt from the facts: {places:,} places in {time.monotonic() - started:.0f} s")
     return 0
@@ -507,11 +511,20 @@ def build_parser() -> argparse.ArgumentParser:
     schema_sub = schema.add_subparsers(dest="action", required=True)
     schema_sub.add_parser("apply", help="create them (idempotent)").set_defaults(handler=cmd_schema_apply)
 
-    tallies = sub.add_parser("tally", help="the figures kept per place (region-coverage, overview)")
+    tallies = sub.add_parser(
+        "tally",
+        help="the figures kept per place (region-coverage, overview) and per industry (industry-clusters)",
+    )
     tally_sub = tallies.add_subparsers(dest="action", required=True)
-    tally_sub.add_parser(
+    tally_rebuild = tally_sub.add_parser(
         "rebuild", help="recount every place from the facts and replace the tallies (after an import)"
-    ).set_defaults(handler=cmd_tally_rebuild)
+    )
+    tally_rebuild.add_argument(
+        "--industries-only",
+        action="store_true",
+        help="only the figures kept per industry (industry-clusters; a graph loaded before they existed)",
+    )
+    tally_rebuild.set_defaults(handler=cmd_tally_rebuild)
     tally_check = tally_sub.add_parser(
         "check", help="compare the tallies with a recount (exit 1 on a difference)"
     )
