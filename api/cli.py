@@ -26,7 +26,7 @@ from graph.connection import GraphUnavailable, connect, session
 from graph.local_server import LocalServer, LocalServerError, describe, serving
 from graph.schema import apply_schema
 from graph.settings import Settings, get_settings
-from loaders import person_villages, tally
+from loaders import industry_tally, person_villages, tally
 from loaders.casefile import CaseValidationError
 from loaders.facts import SourcePlan
 from loaders.gazetteer import EDITION, SOURCE_ID, normalize_within
@@ -400,12 +400,16 @@ def cmd_tally_rebuild(args: argparse.Namespace) -> int:
     driver = connect(settings)
     apply_schema(driver, settings)
     started = time.monotonic()
-    if args.people_only:
-        people = person_villages.rebuild(driver, settings)
-        print(
-            f"villages per person rebuilt from the facts: {people:,} people"
-            f" in {time.monotonic() - started:.0f} s"
-        )
+    # One kind of figures alone (a graph loaded before they existed): minutes nationally, where
+    # the place recount pages the whole graph for an hour.
+    if args.people_only or args.industries_only:
+        if args.people_only:
+            people = person_villages.rebuild(driver, settings)
+            print(f"villages per person rebuilt from the facts: {people:,} people")
+        if args.industries_only:
+            industries = industry_tally.rebuild(driver, settings)
+            print(f"industry figures rebuilt from the facts: {industries:,} industries")
+        print(f"in {time.monotonic() - started:.0f} s")
         return 0
     places = tally.rebuild(driver, settings)
     print(f"tallies rebuilt from the facts: {places:,} places in {time.monotonic() - started:.0f} s")
@@ -516,19 +520,24 @@ def build_parser() -> argparse.ArgumentParser:
 
     tallies = sub.add_parser(
         "tally",
-        help="the figures kept per place (region-coverage, overview) and per person (shared-experts, "
-        "multi-village-people)",
+        help="the figures kept per place (region-coverage, overview), per person (shared-experts, "
+        "multi-village-people) and per industry (industry-clusters)",
     )
     tally_sub = tallies.add_subparsers(dest="action", required=True)
     tally_rebuild = tally_sub.add_parser(
         "rebuild",
-        help="recount every place and person from the facts and replace the tallies (after an import)",
+        help="recount every place, person and industry from the facts and replace the kept figures "
+        "(after an import)",
     )
     tally_rebuild.add_argument(
         "--people-only",
         action="store_true",
-        help="only the villages counted per person (a graph whose place tallies are kept already: the "
-        "place recount pages the whole graph)",
+        help="only the villages counted per person (a graph whose other figures are kept already)",
+    )
+    tally_rebuild.add_argument(
+        "--industries-only",
+        action="store_true",
+        help="only the figures kept per industry (a graph whose other figures are kept already)",
     )
     tally_rebuild.set_defaults(handler=cmd_tally_rebuild)
     tally_check = tally_sub.add_parser(

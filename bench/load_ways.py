@@ -39,6 +39,7 @@ from graph.divisions import LEVEL_LABELS
 from graph.model import RELATIONSHIPS, SYNTHETIC
 from graph.settings import Settings
 from loaders.facts import SourceFacts, set_props
+from loaders.industry_tally import IndustryTracker
 from loaders.person_villages import PersonTracker
 from loaders.synthetic import BULK_BATCH, GROUP_ROWS
 from loaders.tally import Figures, Items, Node, apply, apply_types, difference, figures_of, read_nodes
@@ -110,14 +111,26 @@ class Statement:
 
 @dataclass
 class Change:
-    """A transaction's change to the figures kept per place and per relationship type."""
+    """A transaction's change to the figures kept per place and per relationship type, and what
+    the figures kept per industry need to read theirs (loaders.industry_tally: those are read
+    back from the graph around the writes, as the loader's Tracker reads them, not worked out in
+    Python): the villages the change may change and the nodes it touches."""
 
     figures: Figures
     types: Counter[str]
+    villages: set[str]
+    touched: set[str]
 
-    def write(self, tx: ManagedTransaction) -> None:
+    def start(self, tx: ManagedTransaction) -> IndustryTracker:
+        """Ahead of the transaction's writes."""
+        industries = IndustryTracker(tx)
+        industries.before(self.villages, self.touched)
+        return industries
+
+    def write(self, tx: ManagedTransaction, industries: IndustryTracker) -> None:
         apply(tx, self.figures)
         apply_types(tx, self.types)
+        industries.after(self.villages, self.touched)
 
 
 _KINDS = {"Village": "v", "Project": "p", "Enterprise": "e"}
@@ -179,7 +192,8 @@ class Figuring:
         items = self._affected()
         after = figures_of(items, functools.cache(lambda i: self._node(i, before=False)))
         before = figures_of(items, functools.cache(lambda i: self._node(i, before=True)))
-        change = Change(difference(after, before), self.types)
+        touched = self.new_nodes | {i for _, a, b in self.new_edges for i in (a, b)}
+        change = Change(difference(after, before), self.types, items.villages, touched)
         self.new_nodes, self.new_edges, self.types = set(), set(), Counter()
         return change
 
@@ -430,9 +444,10 @@ def load_raw(
                         planner.figuring.record(written)
                 change = planner.figuring.change()  # in Python, from the rows
                 people = _people(tx, [w for statement in statements for w in statement.written])
+                industries = change.start(tx)
                 for statement in statements:
                     _run(tx, statement, batch)
-                change.write(tx)
+                change.write(tx, industries)
                 people.after()
 
             s.execute_write(work)
@@ -457,9 +472,10 @@ def load_naive(
     ) -> Callable[[ManagedTransaction], list[dict[str, Any]]]:
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
             people = _people(tx, [written]) if written is not None else None
+            industries = change.start(tx) if change is not None else None
             found = _run(tx, Statement(statement.query, [row], statement.reads_known), 1)
-            if change is not None:
-                change.write(tx)
+            if change is not None and industries is not None:
+                change.write(tx, industries)
             if people is not None:
                 people.after()
             return found

@@ -45,7 +45,7 @@ from bench.load_ways import load_naive, load_raw, script_session
 from graph.connection import open_driver, resolve_target, session
 from graph.local_server import LocalServer
 from graph.settings import REPO_ROOT, Settings
-from loaders import person_villages
+from loaders import industry_tally, person_villages
 from loaders.casefile import validate_cases
 from loaders.facts import SourceFacts, facts_of
 from loaders.load import sync_sources
@@ -96,12 +96,17 @@ def _rows(facts: SourceFacts) -> int:
     return len(facts.entities) + len(facts.relations)
 
 
-Kept = tuple[Figures, dict[str, int]]
-"""The figures kept per place and per relationship type (loaders.tally) of the divisions alone."""
+Kept = tuple[Figures, dict[str, int], industry_tally.Kept]
+"""The figures kept per place and per relationship type (loaders.tally) and per industry
+(loaders.industry_tally) of the divisions alone."""
 
 
 def _kept(driver: Driver, settings: Settings) -> Kept:
-    return read_tallies(driver, settings), read_type_tallies(driver, settings)
+    return (
+        read_tallies(driver, settings),
+        read_type_tallies(driver, settings),
+        industry_tally.read(driver, settings),
+    )
 
 
 def _clear(driver: Driver, settings: Settings, sample: Sequence[SourceFacts], kept: Kept) -> None:
@@ -113,7 +118,8 @@ def _clear(driver: Driver, settings: Settings, sample: Sequence[SourceFacts], ke
         for query, key, rows in ((CLEAR_EDGES, "rows", rels), (CLEAR, "ids", ids)):
             for i in range(0, len(rows), BULK_BATCH):
                 _write(driver, settings, query, **{key: rows[i : i + BULK_BATCH]})
-    replace_all(driver, settings, *kept)
+    replace_all(driver, settings, kept[0], kept[1])
+    industry_tally.replace_all(driver, settings, kept[2])
     person_villages.replace_all(driver, settings, {})  # the divisions alone hold nobody
 
 

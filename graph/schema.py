@@ -7,6 +7,7 @@ import re
 from neo4j import Driver
 
 from graph.model import ENTITY_LABEL, LABELS
+from graph.rules import MULTI, PEOPLE_BY_VILLAGES, PERSON_VILLAGES, SHARED
 from graph.settings import Settings
 
 
@@ -51,23 +52,20 @@ GAZETTEER_STATEMENTS = [
     ),
 ]
 
-# The figures kept per place and per relationship type (loaders.tally): one node each, by id.
+# The figures kept per place and per relationship type (loaders.tally), per industry and
+# (industry, province or alliance) pair (loaders.industry_tally), and per person and per count of
+# villages (loaders.person_villages): one node each, by id.
+TALLY_LABELS = ("Tally", "TypeTally", "IndustryTally", "IndustryShare", PERSON_VILLAGES, PEOPLE_BY_VILLAGES)
 TALLY_STATEMENTS = [
     f"CREATE CONSTRAINT {_snake(label)}_id_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
-    for label in ("Tally", "TypeTally")
+    for label in TALLY_LABELS
 ]
 
-# The villages counted per person and per count (loaders.person_villages): one node each, by id,
-# and the ranking keys that shared-experts and multi-village-people read in order.
+# The ranking keys of the villages counted per person, which shared-experts and
+# multi-village-people read in order.
 PERSON_VILLAGES_STATEMENTS = [
-    *(
-        f"CREATE CONSTRAINT {_snake(label)}_id_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.id IS UNIQUE"
-        for label in ("PersonVillages", "PeopleByVillages")
-    ),
-    *(
-        f"CREATE INDEX person_villages_{key} IF NOT EXISTS FOR (n:PersonVillages) ON (n.{key})"
-        for key in ("multi_key", "shared_key")
-    ),
+    f"CREATE INDEX person_villages_{key} IF NOT EXISTS FOR (n:{PERSON_VILLAGES}) ON (n.{key})"
+    for key in (f"{MULTI}_key", f"{SHARED}_key")
 ]
 
 

@@ -58,7 +58,7 @@ from graph.connection import session
 from graph.divisions import LEVEL_LABELS
 from graph.model import RELATIONSHIPS
 from graph.settings import Settings
-from loaders import person_villages
+from loaders import industry_tally, person_villages
 from loaders.facts import SourceFacts, SourcePlan, chunks, pages
 from loaders.person_villages import PersonTracker
 
@@ -359,6 +359,8 @@ class Tracker:
         self._types_before: Counter[str] = Counter()
         self.people = PersonTracker(tx)
         """The figures kept per person (loaders.person_villages), changed by the same nodes."""
+        self.industries = industry_tally.IndustryTracker(tx)
+        """The figures kept per industry (loaders.industry_tally), from the villages found here."""
 
     def before(
         self,
@@ -399,6 +401,7 @@ class Tracker:
         self._before = contributions(self.tx, self._items, known)
         self._types_before = self._out_types(there)
         self.people.before(self._touched)
+        self.industries.before(self._items.villages, there)
 
     def _out_types(self, ids: set[str]) -> Counter[str]:
         counts: Counter[str] = Counter()
@@ -447,6 +450,7 @@ class Tracker:
         delta = difference(contributions(self.tx, self._items | items, known), self._before)
         add_figures(delta, self.extra)
         apply(self.tx, delta)
+        self.industries.after(items.villages, self._touched)
         types = self.extra_types.copy()
         types.update(self._out_types(self._touched - set(settled)))
         types.subtract(self._types_before)
@@ -621,22 +625,24 @@ def differences(kept: Figures, counted: Figures) -> list[tuple[str, str, int, in
 def check(driver: Driver, settings: Settings) -> list[tuple[str, str, int, int]]:
     """Every difference between what is kept and a recount: (place, measure, kept, counted),
     ("relationships", type, kept, counted) for the counts per relationship type, and those of the
-    figures kept per person (loaders.person_villages.check)."""
+    figures kept per person (loaders.person_villages.check) and per industry
+    (loaders.industry_tally.differences)."""
     figures, counted = recount(driver, settings)
     out = differences(read_tallies(driver, settings), figures)
     kept = read_type_tallies(driver, settings)
     for t in sorted(kept.keys() | counted.keys()):
         if kept.get(t, 0) != counted.get(t, 0):
             out.append(("relationships", t, kept.get(t, 0), counted.get(t, 0)))
-    return out + person_villages.check(driver, settings)
+    return out + person_villages.check(driver, settings) + industry_tally.check(driver, settings)
 
 
 def rebuild(driver: Driver, settings: Settings) -> int:
-    """Replace the tallies with a recount (a graph loaded before tallies existed, or imported with
-    neo4j-admin), and the figures kept per person; return the places tallied."""
+    """Replace the tallies, and the figures kept per person and per industry, with a recount (a
+    graph loaded before they existed, or imported with neo4j-admin); return the places tallied."""
     counted, types = recount(driver, settings)
     replace_all(driver, settings, counted, types)
     person_villages.rebuild(driver, settings)
+    industry_tally.rebuild(driver, settings)
     return len(counted)
 
 

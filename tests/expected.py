@@ -703,9 +703,15 @@ def industry_villages(g: Graph, industry: str) -> dict[str, str]:
     return found
 
 
+CLUSTER_LIST_BOUND = 10  # a cluster's villages: the first 10 by id, and how many there are
+
+
 def industry_clusters(
     g: Graph, *, industry: str | None = None, min_villages: int = 2, limit: int = 50, offset: int = 0
 ) -> JSON:
+    """Each industry with at least `min_villages` villages (in it, or holding a project in it):
+    its first CLUSTER_LIST_BOUND villages by id, how many there are, and the distinct provinces
+    and alliances of them all; by villages (most first), then id."""
     clusters: list[JSON] = []
     for i in g.ids("Industry"):
         if industry is not None and i != industry:
@@ -725,12 +731,13 @@ def industry_clusters(
             clusters.append(
                 {
                     "industry": g.ref(i),
-                    "villages": villages,
+                    "villages": villages[:CLUSTER_LIST_BOUND],
+                    "villages_total": len(villages),
                     "provinces": len({v["province"]["id"] for v in villages if v["province"]}),
                     "alliances": len({a["id"] for v in villages for a in v["alliances"]}),
                 }
             )
-    clusters.sort(key=lambda c: (-len(c["villages"]), c["industry"]["id"]))
+    clusters.sort(key=lambda c: (-c["villages_total"], c["industry"]["id"]))
     return page(clusters, limit, offset)
 
 

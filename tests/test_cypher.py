@@ -12,6 +12,7 @@ from neo4j import Driver
 from pydantic import SecretStr
 
 from graph.model import LABELS
+from graph.schema import TALLY_LABELS
 from graph.settings import Settings
 from tests.conftest import problem_of, serve_api
 from tests.graphdump import fingerprint
@@ -118,15 +119,7 @@ def test_schema_procedures_are_allowed(client: httpx.Client) -> None:
     # more labels than this module's cap of 5 rows: the first 5, the cut reported
     assert body["row_count"] == 5 and body["truncated"] is True
     # the service's own nodes outside the model: the data version and the tallies
-    assert {r["label"] for r in body["rows"]} <= {
-        "Entity",
-        *LABELS,
-        "DataVersion",
-        "Tally",
-        "TypeTally",
-        "PersonVillages",
-        "PeopleByVillages",
-    }
+    assert {r["label"] for r in body["rows"]} <= {"Entity", *LABELS, "DataVersion", *TALLY_LABELS}
 
 
 def test_row_cap_is_reported(client: httpx.Client) -> None:

@@ -19,7 +19,7 @@ from neo4j import Driver
 from graph.divisions import LEVEL_LABELS
 from graph.model import RELATIONSHIPS, SYNTHETIC, SourceRecord
 from graph.settings import Settings
-from loaders import person_villages, tally
+from loaders import industry_tally, person_villages, tally
 from loaders.facts import RELATION_PROPS, EntityFact, RelationFact, SourceFacts
 from loaders.load import collect_facts, curated_cases, load
 from loaders.regions import load_regions, resolve_cases
@@ -109,8 +109,34 @@ def people_reference(driver: Driver, settings: Settings) -> dict[str, tuple[int,
     return {r["id"]: (r["multi"], r["shared"]) for r in records if max(r["multi"], r["shared"]) >= 2}
 
 
+# industry-clusters' figures as it counted them per request, for every industry: its villages
+# (directly, or holding a project in it), their provinces and their alliances (queries.analysis's
+# one rule); counted and cut in Python below.
+INDUSTRY_REFERENCE = """
+MATCH (i:Industry)
+WITH i, [(i)<-[:IN_INDUSTRY]-(v:Village) | v]
+  + [(i)<-[:IN_INDUSTRY]-(:Project)<-[:HAS_PROJECT]-(v:Village) | v] AS found
+UNWIND found AS v
+WITH i, collect(DISTINCT v) AS villages
+RETURN i.id AS id, [v IN villages | v.id] AS villages,
+  [v IN villages | [(v)-[:LOCATED_IN*1..6]->(p:Province) | p.id]] AS provinces,
+  [v IN villages | [(v)<-[:HAS_MEMBER]-(a:Alliance) | a.id]
+    + [(v)<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-(a:Alliance) | a.id]] AS alliances
+"""
+
+
+def industry_reference(driver: Driver, settings: Settings) -> dict[str, tuple[list[int], list[str]]]:
+    """Industry -> (villages, provinces, alliances), its first industry_tally.FIRST villages."""
+    out = {}
+    for r in driver.execute_query(INDUSTRY_REFERENCE, database_=settings.neo4j_database).records:
+        counts = [len(set(r["villages"])), len({p for ps in r["provinces"] for p in ps})]
+        counts.append(len({a for alliances in r["alliances"] for a in alliances}))
+        out[r["id"]] = (counts, sorted(r["villages"])[: industry_tally.FIRST])
+    return out
+
+
 def assert_kept(driver: Driver, settings: Settings) -> Figures:
-    """The tallies and the figures kept per person equal both recounts; returns the tallies
+    """The tallies and the figures kept per person and per industry equal both recounts; returns the tallies
     (non-vacuous: some of every measure)."""
     kept = read_tallies(driver, settings)
     assert check(driver, settings) == []
@@ -118,6 +144,10 @@ def assert_kept(driver: Driver, settings: Settings) -> Figures:
     people, totals, wrong_keys = person_villages.read_kept(driver, settings)
     assert people == people_reference(driver, settings) and wrong_keys == []
     assert totals == person_villages.totals_of(people.values())
+    industries = industry_tally.read(driver, settings)
+    assert {i: (c, industries.first[i]) for i, c in industries.counts.items()} == industry_reference(
+        driver, settings
+    )
     return kept
 
 
@@ -158,14 +188,19 @@ def _files_with(root: Path, rel_type: str, to_label: str) -> list[tuple[Path, di
 
 
 def test_curated_load_reload_edit_and_prune(
-    clean_graph: Driver, graph_settings: Settings, tmp_path: Path
+    clean_graph: Driver, graph_settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # an industry keeps its first 2 villages, so that the data's clusters (up to 5 villages) have
+    # more beyond them, and a village leaving them makes the loader read the next one
+    monkeypatch.setattr(industry_tally, "FIRST", 2)
     root = _copy(tmp_path, REPO / "data", FIXTURES)
     settings = graph_settings.model_copy(update={"cases_dir": root})
     load(clean_graph, settings, collect_facts(settings))
     kept = assert_kept(clean_graph, settings)
     assert _nonzero(kept) == set(MEASURES)
     assert_people_kept(clean_graph, settings)
+    industries = industry_tally.read(clean_graph, settings)
+    assert any(c[0] > 2 and c[1] > 0 and c[2] > 0 for c in industries.counts.values())
 
     load(clean_graph, settings, collect_facts(settings))  # nothing changed
     assert read_tallies(clean_graph, settings) == kept
@@ -186,8 +221,26 @@ def test_curated_load_reload_edit_and_prune(
                 r["to"] = villages[0]
 
     _edit(path, move)
+    # the first village of an industry with more than 2 leaves it (it holds no project in it)
+    by_project = (
+        "MATCH (v:Entity {id: $v})-[:HAS_PROJECT]->(:Project)-[:IN_INDUSTRY]->(i:Entity {id: $i}) RETURN v"
+    )
+
+    def first_to_leave(rel: dict[str, Any]) -> bool:
+        first = industries.first.get(rel["to"])
+        if not first or rel["from"] != first[0] or industries.counts[rel["to"]][0] <= 2:
+            return False
+        return not clean_graph.execute_query(
+            by_project, v=rel["from"], i=rel["to"], database_=settings.neo4j_database
+        ).records
+
+    leaving = [(p, r) for p, r in _files_with(root, "IN_INDUSTRY", "Industry") if first_to_leave(r)]
+    path, left = leaving[0]
+    _edit(path, lambda doc: doc["relations"].remove(left))
     load(clean_graph, settings, collect_facts(settings))
     assert assert_kept(clean_graph, settings) != kept
+    first = industry_tally.read(clean_graph, settings).first[left["to"]]
+    assert left["from"] not in first and len(first) == 2
 
     # a source removed from the folder, then pruned
     removed = max(root.rglob("*.yaml"), key=lambda p: p.stat().st_size)
