@@ -98,6 +98,11 @@ EQUIVALENT: dict[str, str] = {
         "enterprise-reach: `e.id > ''` holds for the same enterprises as `e.id >= ''`: graph.model "
         "refuses an empty id (ID_PATTERN), so no id equals ''"
     ),
+    # dispatches' bound statement per label, `p.id >= ''` (there only to make it an index range)
+    "queries/analysis.py [dispatches] bound loosened 71f1137041ae": (
+        "dispatches: `p.id > ''` holds for the same people as `p.id >= ''`: graph.model refuses an "
+        "empty id (ID_PATTERN), so no id equals ''"
+    ),
     # `collect(DISTINCT {region ref})`
     "queries/analysis.py [village-profile] DISTINCT dropped 85ce19e361e3": (
         "village-profile: a region reached by two LOCATED_IN paths comes twice, but the answer's "
