@@ -14,8 +14,9 @@ facts, no plan, no reading back of what a transaction wrote for the figures, no 
   statement, and each transaction's change to the figures from its rows (`Figuring`), as the
   divisions' first load works out its own; each id is looked up once on the unique `Entity.id`
   index, and every node is found after that by the handle a statement returned for it (as the
-  loader does: loaders.writer's node handles); new nodes and their relationships are CREATEd (no MERGE); the loader's transaction and
-  statement sizes (GROUP_ROWS rows of sources per transaction, BULK_BATCH rows per statement).
+  loader does: loaders.writer's node handles); new nodes and their relationships are CREATEd
+  (no MERGE); the loader's transaction and statement sizes (GROUP_ROWS rows of sources per
+  transaction, BULK_BATCH rows per statement).
 - naive (`load_naive`): the same statements, one row per transaction, each with its row's
   change to the figures.
 
