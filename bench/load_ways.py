@@ -13,8 +13,10 @@ facts, no plan, no reading back of what a transaction wrote for the figures, no 
   sample in advance. Every derived property is worked out in Python before the first
   statement, and each transaction's change to the figures from its rows (`Figuring`), as the
   divisions' first load works out its own; each id is looked up once on the unique `Entity.id`
-  index; new nodes and their relationships are CREATEd (no MERGE); the loader's transaction and
-  statement sizes (GROUP_ROWS rows of sources per transaction, BULK_BATCH rows per statement).
+  index, and every node is found after that by the handle a statement returned for it (as the
+  loader does: loaders.writer's node handles); new nodes and their relationships are CREATEd
+  (no MERGE); the loader's transaction and statement sizes (GROUP_ROWS rows of sources per
+  transaction, BULK_BATCH rows per statement).
 - naive (`load_naive`): the same statements, one row per transaction, each with its row's
   change to the figures.
 
@@ -45,38 +47,47 @@ from loaders.synthetic import BULK_BATCH, GROUP_ROWS
 from loaders.tally import Figures, Items, Node, apply, apply_types, difference, figures_of, read_nodes
 from loaders.writer import _derived
 
+# Each id is looked up on the index once (RAW_KNOWN), or not at all for a node the way creates:
+# every statement that creates a node returns its handle (elementId), and the later statements
+# find their nodes by handle (a seek; loaders.writer's node handles), as the loader does.
 RAW_SOURCES = """
 UNWIND $rows AS row
 CREATE (s:Entity:Source)
 SET s = row.props, s.date = CASE WHEN row.date IS NULL THEN null ELSE date(row.date) END
+RETURN collect([s.id, elementId(s)]) AS nodes
 """
 RAW_KNOWN = """
 UNWIND $ids AS id
 MATCH (n:Entity {id: id})
-RETURN n.id AS id, n.official_name AS official_name, n.code AS code
+RETURN n.id AS id, n.official_name AS official_name, n.code AS code, elementId(n) AS node
 """
 RAW_CREATE_NODES = """
 UNWIND $rows AS row
-MATCH (s:Entity {{id: row.source}})
+MATCH (s) WHERE elementId(s) = row.src
 CREATE (n:Entity:{label})
 SET n = row.props
 CREATE (s)-[:MENTIONS {{evidence: row.evidence, aliases: row.aliases}}]->(n)
+RETURN collect([n.id, elementId(n)]) AS nodes
 """
 RAW_MENTION_KNOWN = """
 UNWIND $rows AS row
-MATCH (n:Entity {id: row.id})
+MATCH (n) WHERE elementId(n) = row.node
 SET n += row.props
 WITH n, row
-MATCH (s:Entity {id: row.source})
+MATCH (s) WHERE elementId(s) = row.src
 CREATE (s)-[:MENTIONS {evidence: row.evidence, aliases: row.aliases}]->(n)
 """
 RAW_CREATE_RELATIONS = """
 UNWIND $rows AS row
-MATCH (a:Entity {{id: row.start}})
-MATCH (b:Entity {{id: row.end}})
+MATCH (a) WHERE elementId(a) = row.a
+MATCH (b) WHERE elementId(b) = row.b
 CREATE (a)-[r:{type}]->(b)
 SET r = row.props
 """
+# The handles a statement's rows need, from the ids they name: (row key, handle key).
+_SOURCE = (("source", "src"),)
+_MENTION = (("id", "node"), ("source", "src"))
+_ENDS = (("start", "a"), ("end", "b"))
 
 
 @dataclass(frozen=True)
@@ -107,6 +118,8 @@ class Statement:
     rows: list[dict[str, Any]]
     reads_known: bool = False
     written: list[Written] = field(default_factory=list)
+    handled: tuple[tuple[str, str], ...] = ()
+    """The rows' node handles, added from the way's handles when the statement runs."""
 
 
 @dataclass
@@ -329,6 +342,7 @@ class Planner:
         self.known: dict[str, tuple[str | None, str | None]] = {}  # id there before -> (official name, code)
         self.written: set[tuple[str, str, str]] = set()
         self.figuring = Figuring()
+        self.handles: dict[str, str] = {}  # id -> the node's handle, from the statements run
 
     def sources(self, group: Sequence[SourceFacts]) -> Statement:
         rows = []
@@ -349,6 +363,7 @@ class Planner:
         """Take in the lookup's answer; the ids asked that were there before."""
         for r in found:
             self.known[r["id"]] = (r["official_name"], r["code"])
+            self.handles[r["id"]] = r["node"]
         self.created.update(i for i in asked if i not in self.known)
         return [r["id"] for r in found]
 
@@ -363,7 +378,7 @@ class Planner:
     def entities(self, group: Sequence[SourceFacts], fresh: set[str]) -> list[Statement]:
         """New nodes (created with their first mention), then every other mention."""
         by_label: dict[str, Statement] = {}
-        mentions = Statement(RAW_MENTION_KNOWN, [])
+        mentions = Statement(RAW_MENTION_KNOWN, [], handled=_MENTION)
         for f in group:
             for e in f.entities.values():
                 row = {"id": e.id, "source": f.source_id, "evidence": e.evidence, "aliases": list(e.aliases)}
@@ -371,7 +386,9 @@ class Planner:
                 if e.id in fresh:
                     fresh.discard(e.id)
                     props = {**set_props(e.props), **set_props(self._derived(e.id)), "id": e.id}
-                    out = by_label.setdefault(e.label, Statement(RAW_CREATE_NODES.format(label=e.label), []))
+                    out = by_label.setdefault(
+                        e.label, Statement(RAW_CREATE_NODES.format(label=e.label), [], handled=_SOURCE)
+                    )
                     out.rows.append({**row, "props": props})
                     out.written.append(Written((e.id, e.label), mention))
                 else:
@@ -395,7 +412,9 @@ class Planner:
                     "sources": [s for s, _ in stated],
                     "evidence": [e for _, e in stated],
                 }
-                out = by_type.setdefault(r.type, Statement(RAW_CREATE_RELATIONS.format(type=r.type), []))
+                out = by_type.setdefault(
+                    r.type, Statement(RAW_CREATE_RELATIONS.format(type=r.type), [], handled=_ENDS)
+                )
                 out.rows.append({"start": r.start, "end": r.end, "props": props})
                 out.written.append(Written(edge=r.key))
         return list(by_type.values())
@@ -406,13 +425,22 @@ def script_session(driver: Driver, settings: Settings) -> neo4j.Session:
     return driver.session(database=settings.neo4j_database, default_access_mode=neo4j.WRITE_ACCESS)
 
 
-def _run(tx: ManagedTransaction, statement: Statement, batch: int) -> list[dict[str, Any]]:
+def _run(
+    tx: ManagedTransaction, statement: Statement, batch: int, handles: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Run the statement in batches; the records it returns (but the node handles, taken in)."""
     found: list[dict[str, Any]] = []
     for start in range(0, len(statement.rows), batch):
         chunk = statement.rows[start : start + batch]
+        if statement.handled:
+            chunk = [{**r, **{h: handles[r[k]] for k, h in statement.handled}} for r in chunk]
         params = {"ids": [r["id"] for r in chunk]} if statement.reads_known else {"rows": chunk}
-        result = tx.run(statement.query, params)
-        found += [r.data() for r in result]
+        for r in tx.run(statement.query, params):
+            data = r.data()
+            if "nodes" in data:
+                handles.update(data["nodes"])
+            else:
+                found.append(data)
     return found
 
 
@@ -430,10 +458,11 @@ def load_raw(
         for group in _groups(sample, group_rows):
 
             def work(tx: ManagedTransaction, group: list[SourceFacts] = group) -> None:
-                _run(tx, planner.sources(group), batch)
+                handles = planner.handles
+                _run(tx, planner.sources(group), batch, handles)
                 lookup = planner.lookup(group)
                 asked = [r["id"] for r in lookup.rows]
-                there = planner.learn(_run(tx, lookup, batch), asked)
+                there = planner.learn(_run(tx, lookup, batch, handles), asked)
                 planner.figuring.read(tx, there, planner.whole.labels)
                 statements = [
                     *planner.entities(group, set(asked) - planner.known.keys()),
@@ -446,7 +475,7 @@ def load_raw(
                 people = _people(tx, [w for statement in statements for w in statement.written])
                 industries = change.start(tx)
                 for statement in statements:
-                    _run(tx, statement, batch)
+                    _run(tx, statement, batch, handles)
                 change.write(tx, industries)
                 people.after()
 
@@ -473,7 +502,8 @@ def load_naive(
         def work(tx: ManagedTransaction) -> list[dict[str, Any]]:
             people = _people(tx, [written]) if written is not None else None
             industries = change.start(tx) if change is not None else None
-            found = _run(tx, Statement(statement.query, [row], statement.reads_known), 1)
+            single = Statement(statement.query, [row], statement.reads_known, handled=statement.handled)
+            found = _run(tx, single, 1, planner.handles)
             if change is not None and industries is not None:
                 change.write(tx, industries)
             if people is not None:

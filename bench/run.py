@@ -326,7 +326,7 @@ def bench(args: argparse.Namespace, data_dir: Path, out: Results) -> None:
                     lambda: load_files(driver, settings, raws, Path(files_dir)),
                 ),
                 (
-                    f"raw ceiling: the same rows and figures, CREATE after an Entity.id lookup, "
+                    f"raw ceiling: the same rows and figures, one Entity.id lookup then handles, CREATE, "
                     f"{GROUP_ROWS:,} rows/transaction, {BULK_BATCH:,}/statement",
                     lambda: load_raw(driver, settings, sample),
                 ),

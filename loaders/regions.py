@@ -42,7 +42,7 @@ from loaders.gazetteer import (
     resolve,
 )
 from loaders.tally import DivisionTally, track_link
-from loaders.writer import MERGE_RELATIONS, SourceWriter
+from loaders.writer import SourceWriter, merge_relations
 
 REGION_BATCH = 5000
 """Rows per transaction: the size the issue's measurements used on both servers."""
@@ -71,7 +71,7 @@ FOREACH (_ IN CASE WHEN row.curated THEN [] ELSE [1] END |
     SET n.name = row.name, n.search = row.search, n.pinyin = row.pinyin, n.sources = [$source],
         n.division = row.division)
 """
-MERGE_LOCATED_IN = MERGE_RELATIONS.format(type="LOCATED_IN")
+MERGE_LOCATED_IN = merge_relations("LOCATED_IN")
 # A curated place that newly resolves: its division's node, loaded under the division id,
 # becomes the curated node (renamed when the curated node is not there yet, else merged into it).
 # Patterns start at the node found by id: the local server expands from the first node of a

@@ -104,7 +104,7 @@ _NODE = f"""x.id AS id,
 CONTRIBUTIONS = f"{_FIND}RETURN {_NODE}\n"
 # The items whose contributions a change to these nodes can change (the module's rules), and the
 # nodes' own contributions: a touched node is an item too, read so in the same pass.
-AFFECTED = f"""{_FIND}RETURN {_NODE},
+_AFFECTED = f"""RETURN {_NODE},
   CASE WHEN x:Village THEN [x.id] ELSE [] END
     + CASE WHEN x:Branch THEN [(x)-[:BASED_IN]->(v:Village) | v.id] ELSE [] END
     + CASE WHEN x:Alliance THEN [(x)-[:HAS_MEMBER]->(v:Village) | v.id] ELSE [] END AS villages,
@@ -114,6 +114,16 @@ AFFECTED = f"""{_FIND}RETURN {_NODE},
     + [(x)<-[:BASED_IN]-(:Branch)-[:LEADS]->(p:Project) | p.id] AS projects_affected,
   CASE WHEN x:Enterprise THEN [x.id] ELSE [] END AS enterprises
 """
+AFFECTED = _FIND + _AFFECTED
+# The same, each node found by the handle a writer's statement returned for it in this
+# transaction (loaders.writer's node handles): a seek, where an id is a lookup in the index.
+AFFECTED_HANDLED = (
+    """
+UNWIND $ids AS node
+MATCH (x) WHERE elementId(x) = node
+"""
+    + _AFFECTED
+)
 INVOLVED = """
 UNWIND $ids AS id
 MATCH (p:Entity {id: id})
@@ -351,6 +361,9 @@ class Tracker:
     def __init__(self, tx: ManagedTransaction) -> None:
         self.tx = tx
         self._touched: set[str] = set()
+        self.there: set[str] = set()
+        """The touched nodes found in the graph before the writes (a writer need not look for the
+        others again: loaders.writer CREATE_NEW_ENTITIES)."""
         self._items = Items()
         self._before: Figures = {}
         self.extra: Figures = {}
@@ -387,6 +400,7 @@ class Tracker:
             moved |= around
         known: dict[str, Node | None] = {}
         items, there = self._affected(self._touched, known)
+        self.there = there
         pairs = sorted(p for p in set(linking) if p[0] in there)
         if pairs:
             linked = {(r["start"], r["end"]) for r in self.tx.run(LINKED, pairs=[list(p) for p in pairs])}
@@ -410,18 +424,24 @@ class Tracker:
                 counts[r["type"]] += r["n"]
         return counts
 
-    def _affected(self, ids: set[str], known: dict[str, Node | None]) -> tuple[Items, set[str]]:
+    def _affected(
+        self, ids: set[str], known: dict[str, Node | None], handles: dict[str, str] | None = None
+    ) -> tuple[Items, set[str]]:
         """The villages, projects and enterprises these nodes' changes may change (but the
         enterprises the projects involve), and which of the nodes are in the graph; the nodes
-        themselves into `known`."""
+        themselves into `known`. `handles`: the nodes' handles in this transaction, where known."""
         items, found = Items(), set()
-        for chunk in chunks(sorted(ids), BATCH):
-            for r in self.tx.run(AFFECTED, ids=chunk):
-                found.add(r["id"])
-                known[r["id"]] = _node(r)
-                items.villages.update(r["villages"])
-                items.projects.update(r["projects_affected"])
-                items.enterprises.update(r["enterprises"])
+        handles = handles or {}
+        handled = sorted(handles[i] for i in ids if i in handles)
+        unhandled = sorted(i for i in ids if i not in handles)
+        for query, keys in ((AFFECTED_HANDLED, handled), (AFFECTED, unhandled)):
+            for chunk in chunks(keys, BATCH):
+                for r in self.tx.run(query, ids=chunk):
+                    found.add(r["id"])
+                    known[r["id"]] = _node(r)
+                    items.villages.update(r["villages"])
+                    items.projects.update(r["projects_affected"])
+                    items.enterprises.update(r["enterprises"])
         for i in ids - found:
             known[i] = None
         return items, found
@@ -431,7 +451,7 @@ class Tracker:
             for r in self.tx.run(INVOLVED, ids=chunk):
                 items.enterprises.update(r["enterprises"])
 
-    def after(self, settled: Iterable[str] = ()) -> None:
+    def after(self, settled: Iterable[str] = (), handles: dict[str, str] | None = None) -> None:
         """Read the contributions again and write the change.
 
         Only the touched nodes are read for what they affect: what lies below a moved node now
@@ -442,9 +462,12 @@ class Tracker:
         settled: nodes whose outgoing relationships the writer counted itself into `extra_types`,
         all of them as they are now (nodes new to the graph in this transaction: whatever they
         started before, if they were there, is gone), so they are not read for relationship types;
-        a bulk load's transaction creates most of what it touches."""
+        a bulk load's transaction creates most of what it touches.
+
+        handles: the touched nodes' handles in this transaction (loaders.writer), where known:
+        found by them, not by id."""
         known: dict[str, Node | None] = {}
-        items, _ = self._affected(self._touched, known)
+        items, _ = self._affected(self._touched, known, handles)
         items.entities = set(self._touched)
         self._involved(items)
         delta = difference(contributions(self.tx, self._items | items, known), self._before)

@@ -54,6 +54,7 @@ MERGE_SOURCES = """
 UNWIND $rows AS row
 MERGE (s:Entity:Source {id: row.source})
 SET s += row.props, s.date = CASE WHEN row.date IS NULL THEN null ELSE date(row.date) END
+RETURN collect([row.source, elementId(s)]) AS nodes
 """
 UNLINK_RELATIONS = """
 UNWIND $rows AS row
@@ -83,11 +84,23 @@ DELETE_SOURCES = "UNWIND $ids AS id MATCH (s:Source {id: id}) DETACH DELETE s"
 # division load did), while a lookup on `Entity.id` uses the unique index on both servers.
 # A node holding the id under another label is created again on purpose: the id constraint
 # refuses it, and the source is rolled back, as MERGE did.
+#
+# Node handles: a lookup on `Entity.id` costs the local server 20-35 us a row, found or not,
+# most of a bulk load's server time (a relation takes two). Each statement that writes an
+# entity or a source returns its `elementId` with its id, and the transaction's later
+# statements find that node by it (a direct seek on both servers, 1-3 us a row on the local
+# one): `row.node`, `row.a`, `row.b`, `row.src`. A handle is used only inside the transaction
+# that read it, after every deletion of that transaction, and is never shown or stored (its
+# format differs between the servers).
+#
 # A node new to the graph gets its props, its derived props (computed from the group's sources,
 # the only ones that can mention it yet) and its mention in this one statement, which returns
-# the ids it created: those need no read-back, and their relations no MERGE.
+# the handles it created: those need no read-back, and their relations no MERGE.
 # `row.props` holds the id, the stated and the derived props, none null, set as one map (two
 # `+=` merges and a record per row took 1.2-1.4x the server CPU, 5,000 rows interleaved).
+# CREATE_ENTITIES first looks for a node holding the id; CREATE_NEW_ENTITIES takes rows whose id
+# the transaction's tally tracker looked up before any write and did not find (loaders.tally
+# `Tracker.there`), so that lookup would find nothing either.
 CREATE_ENTITIES = """
 UNWIND $rows AS row
 OPTIONAL MATCH (known:Entity {{id: row.id}})
@@ -95,9 +108,18 @@ WITH row, known WHERE known IS NULL OR NOT known:{label}
 CREATE (n:Entity:{label} {{id: row.id}})
 SET n = row.props
 WITH n, row
-MATCH (s:Source {{id: row.source}})
+MATCH (s) WHERE elementId(s) = row.src
 CREATE (s)-[:MENTIONS {{evidence: row.evidence, aliases: row.aliases}}]->(n)
-RETURN collect(row.id) AS ids
+RETURN collect([row.id, elementId(n)]) AS nodes
+"""
+CREATE_NEW_ENTITIES = """
+UNWIND $rows AS row
+CREATE (n:Entity:{label} {{id: row.id}})
+SET n = row.props
+WITH n, row
+MATCH (s) WHERE elementId(s) = row.src
+CREATE (s)-[:MENTIONS {{evidence: row.evidence, aliases: row.aliases}}]->(n)
+RETURN collect([row.id, elementId(n)]) AS nodes
 """
 # An entity new to its source has no MENTIONS from it yet (the plan read them all): CREATE,
 # not MERGE, which would look through every mention of the source for each row.
@@ -106,7 +128,16 @@ UNWIND $rows AS row
 MATCH (n:Entity {id: row.id})
 SET n += row.props
 WITH n, row
-MATCH (s:Source {id: row.source})
+MATCH (s) WHERE elementId(s) = row.src
+CREATE (s)-[:MENTIONS {evidence: row.evidence, aliases: row.aliases}]->(n)
+RETURN collect([row.id, elementId(n)]) AS nodes
+"""
+MENTION_NEW_HANDLED = """
+UNWIND $rows AS row
+MATCH (n) WHERE elementId(n) = row.node
+SET n += row.props
+WITH n, row
+MATCH (s) WHERE elementId(s) = row.src
 CREATE (s)-[:MENTIONS {evidence: row.evidence, aliases: row.aliases}]->(n)
 """
 MENTION_KNOWN = """
@@ -116,12 +147,19 @@ SET n += row.props
 WITH n, row
 MATCH (n)<-[m:MENTIONS]-(:Source {id: row.source})
 SET m.evidence = row.evidence, m.aliases = row.aliases
+RETURN collect([row.id, elementId(n)]) AS nodes
 """
 MERGE_RELATIONS = """
 UNWIND $rows AS row
 MATCH (a:Entity {{id: row.start}})
 MATCH (b:Entity {{id: row.end}})
-MERGE (a)-[r:{type}]->(b)
+{merge}"""
+MERGE_HANDLED_RELATIONS = """
+UNWIND $rows AS row
+MATCH (a) WHERE elementId(a) = row.a
+MATCH (b) WHERE elementId(b) = row.b
+{merge}"""
+_MERGE_RELATION = """MERGE (a)-[r:{type}]->(b)
 SET r += row.props
 WITH r, row, coalesce(r.sources, []) AS srcs, coalesce(r.evidence, []) AS evs
 SET r.sources = CASE WHEN row.source IN srcs THEN srcs ELSE srcs + [row.source] END,
@@ -135,9 +173,31 @@ CREATE_RELATIONS = """
 UNWIND $rows AS row
 MATCH (a:Entity {{id: row.start}})
 MATCH (b:Entity {{id: row.end}})
-CREATE (a)-[r:{type}]->(b)
+{create}"""
+CREATE_HANDLED_RELATIONS = """
+UNWIND $rows AS row
+MATCH (a) WHERE elementId(a) = row.a
+MATCH (b) WHERE elementId(b) = row.b
+{create}"""
+_CREATE_RELATION = """CREATE (a)-[r:{type}]->(b)
 SET r += row.props, r.sources = [row.source], r.evidence = [row.evidence]
 """
+
+
+def merge_relations(rel_type: str, *, handled: bool = False) -> str:
+    """MERGE_RELATIONS for one type (from graph.model's list), its ends found by id or by handle."""
+    return (MERGE_HANDLED_RELATIONS if handled else MERGE_RELATIONS).format(
+        merge=_MERGE_RELATION.format(type=rel_type)
+    )
+
+
+def create_relations(rel_type: str, *, handled: bool = False) -> str:
+    """CREATE_RELATIONS for one type (from graph.model's list), its ends found by id or by handle."""
+    return (CREATE_HANDLED_RELATIONS if handled else CREATE_RELATIONS).format(
+        create=_CREATE_RELATION.format(type=rel_type)
+    )
+
+
 # `official_name` is read by a key given as a parameter: on a Neo4j that has never held it (no
 # division loaded, no index on it) `n.official_name` raises warning 01N52 (the property key
 # does not exist) once per source loaded; a dynamic key is not checked when compiled.
@@ -277,21 +337,43 @@ class SourceWriter:
         rows: Sequence[Any],
         *,
         key: str = "rows",
-        returns: str | None = None,
-    ) -> set[Any]:
-        """Run the statement over the rows in batches; the values of the `returns` column (a list
-        per record), if asked."""
-        out: set[Any] = set()
+        handles: dict[str, str] | None = None,
+    ) -> list[str]:
+        """Run the statement over the rows in batches; with `handles`, take in the node handles
+        it returns (its `nodes` column: [id, elementId] pairs) and return their ids."""
+        out: list[str] = []
         for chunk in chunks(rows, self.batch_size):
             started = time.perf_counter()
             result = tx.run(query, {key: chunk})
-            if returns:
+            if handles is not None:
                 for rec in result:
-                    out.update(rec[returns])
+                    for node_id, node in rec["nodes"]:
+                        handles[node_id] = node
+                        out.append(node_id)
             result.consume()
             self.timings[name] += time.perf_counter() - started
             self.on_batch(1)
         return out
+
+    def _relations(
+        self,
+        tx: ManagedTransaction,
+        name: str,
+        by_id: str,
+        by_handle: str,
+        rows: list[dict[str, Any]],
+        handles: dict[str, str],
+    ) -> None:
+        """Write relation rows, each finding its ends by their handles where the transaction has
+        both, by id otherwise."""
+        handled = []
+        for r in rows:
+            a, b = handles.get(r["start"]), handles.get(r["end"])
+            if a is not None and b is not None:
+                handled.append({**r, "a": a, "b": b})
+        ids = [r for r in rows if r["start"] not in handles or r["end"] not in handles]
+        self._run_batches(tx, name, by_handle, handled)
+        self._run_batches(tx, name, by_id, ids)
 
     def _sync(self, tx: ManagedTransaction, group: Sequence[SourceFacts]) -> list[SourcePlan]:
         """Sync every source of the group in this transaction, each as if synced alone: the same
@@ -318,7 +400,9 @@ class SourceWriter:
             assert f.source is not None
             date = f.source.date.isoformat() if f.source.date else None
             sources.append({"source": f.source_id, "props": f.source_props(), "date": date})
-        self._run_batches(tx, "merge sources", MERGE_SOURCES, sources)
+        # every node the statements below write, by id: its handle (the module's comment)
+        handles: dict[str, str] = {}
+        self._run_batches(tx, "merge sources", MERGE_SOURCES, sources, handles=handles)
 
         by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
         # every source of the group stating an entity: (source, aliases, name, source kind), in group order
@@ -326,10 +410,11 @@ class SourceWriter:
         for f, p in live:
             added = {*p.entities.added, *p.quantities.added}
             kind = f.source.kind if f.source else ""
+            src = handles[f.source_id]
             for e in f.entities.values():
                 by_label[e.label].append(
                     {"id": e.id, "props": e.props, "evidence": e.evidence, "aliases": list(e.aliases),
-                     "source": f.source_id, "new": e.id in added}
+                     "source": f.source_id, "src": src, "new": e.id in added}
                 )  # fmt: skip
                 stated[e.id].append((f.source_id, e.aliases, e.props.get("name"), kind))
         # Relationships this transaction surely creates from a node new to the graph (`fresh`: an
@@ -341,7 +426,6 @@ class SourceWriter:
         unsure: set[str] = set()  # fresh nodes some statement may or may not start a relationship at
         created: set[str] = set()
         for label in LABELS:  # allow-listed: the only text formatted into Cypher
-            create = CREATE_ENTITIES.format(label=label)
             # an entity several sources of the group state: their props are set in source order
             for i, rows in enumerate(_rounds(by_label.get(label, ()), key=lambda r: r["id"])):
                 fresh = [r for r in rows if r["new"]]
@@ -349,20 +433,30 @@ class SourceWriter:
                     started = time.perf_counter()
                     nodes = [
                         {"id": r["id"], "evidence": r["evidence"], "aliases": r["aliases"],
-                         "source": r["source"],
+                         "source": r["source"], "src": r["src"],
                          "props": set_props({**r["props"], **_new_derived(stated[r["id"]]), "id": r["id"]})}
                         for r in fresh
                     ]  # fmt: skip
                     self.timings["derived: search keys and pinyin (Python)"] += time.perf_counter() - started
-                    made = self._run_batches(tx, "create entities", create, nodes, returns="ids")
+                    unseen = [r for r in nodes if r["id"] not in tally.there]
+                    seen = [r for r in nodes if r["id"] in tally.there]
+                    made = [
+                        *self._run_batches(tx, "create entities", CREATE_NEW_ENTITIES.format(label=label),
+                                           unseen, handles=handles),
+                        *self._run_batches(tx, "create entities", CREATE_ENTITIES.format(label=label),
+                                           seen, handles=handles),
+                    ]  # fmt: skip
                     created.update(made)
-                    made_from += [(r["source"], "MENTIONS") for r in nodes if r["id"] in made]
-                    fresh = [r for r in fresh if r["id"] not in made]
-                self._run_batches(tx, "entities new to their source", MENTION_NEW, fresh)
+                    made_from += [(r["source"], "MENTIONS") for r in nodes if r["id"] in created]
+                    fresh = [r for r in fresh if r["id"] not in created]
+                handled = [{**r, "node": handles[r["id"]]} for r in fresh if r["id"] in handles]
+                self._run_batches(tx, "entities new to their source", MENTION_NEW_HANDLED, handled)
+                fresh = [r for r in fresh if r["id"] not in handles]
+                self._run_batches(tx, "entities new to their source", MENTION_NEW, fresh, handles=handles)
                 # the node is there (created above or before) and has no mention from the source yet
-                made_from += [(r["source"], "MENTIONS") for r in fresh]
+                made_from += [(r["source"], "MENTIONS") for r in [*handled, *fresh]]
                 known = [r for r in rows if not r["new"]]
-                self._run_batches(tx, "entities known to their source", MENTION_KNOWN, known)
+                self._run_batches(tx, "entities known to their source", MENTION_KNOWN, known, handles=handles)
 
         by_type: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for f, _ in live:
@@ -379,17 +473,22 @@ class SourceWriter:
                     }
                 )
         for rel_type in RELATIONSHIP_TYPES:
-            merge = MERGE_RELATIONS.format(type=rel_type)
             for i, rows in enumerate(
                 _rounds(by_type.get(rel_type, ()), key=lambda r: (r["start"], r["end"]))
             ):
                 if i == 0:
                     new = [r for r in rows if r["start"] in created or r["end"] in created]
                     rows = [r for r in rows if not (r["start"] in created or r["end"] in created)]
-                    self._run_batches(tx, "create relations", CREATE_RELATIONS.format(type=rel_type), new)
+                    self._relations(
+                        tx, "create relations", create_relations(rel_type),
+                        create_relations(rel_type, handled=True), new, handles,
+                    )  # fmt: skip
                     made_from += [(r["start"], rel_type) for r in new if r["sure"]]
                     unsure.update(r["start"] for r in new if not r["sure"])
-                self._run_batches(tx, "merge relations", merge, rows)
+                self._relations(
+                    tx, "merge relations", merge_relations(rel_type),
+                    merge_relations(rel_type, handled=True), rows, handles,
+                )  # fmt: skip
                 # a sure row from a created node in a later round merges what its first round
                 # created; any other merge from a fresh node may create a relationship or not
                 unsure.update(r["start"] for r in rows if not (r["sure"] and r["start"] in created))
@@ -404,7 +503,7 @@ class SourceWriter:
         started = time.perf_counter()
         settled = (created | fresh_sources) - unsure
         tally.extra_types.update(t for start, t in made_from if start in settled)
-        tally.after(settled=settled)
+        tally.after(settled=settled, handles=handles)
         self.timings["tally: after"] += time.perf_counter() - started
         return plans
 
