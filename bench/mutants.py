@@ -82,6 +82,12 @@ HEAD_TESTS = {
 
 # Survivors shown to give the same answer as the original on every graph, by Mutant.key (file,
 # entry, rule, and a hash of the string literal before and after: `--list` prints each key).
+_KEPT_PAGES = "queries/analysis.py [villages per person (shared-experts, multi-village-people)]"
+_KEPT_RANGES = (
+    "the kept pages: `$keys_from` and `$keys_below` are bare rank prefixes (graph.rules.rank_prefix, "
+    "digits alone) and every kept key is a prefix, a space and an id (rank_key), so no key equals "
+    "either and"
+)
 EQUIVALENT: dict[str, str] = {
     # `WITH DISTINCT p` after the dispatches
     "queries/analysis.py [shared-experts] DISTINCT dropped 1f24eaad3ab9": (
@@ -103,6 +109,10 @@ EQUIVALENT: dict[str, str] = {
         "dispatches: `p.id > ''` holds for the same people as `p.id >= ''`: graph.model refuses an "
         "empty id (ID_PATTERN), so no id equals ''"
     ),
+    # the kept pages' closed ranges of keys (shared-experts, multi-village-people)
+    f"{_KEPT_PAGES} bound loosened 9b703aeb6091": f"{_KEPT_RANGES} `>` holds for the same keys as `>=`",
+    f"{_KEPT_PAGES} bound loosened 8cfde1dd7fb7": f"{_KEPT_RANGES} `<=` holds for the same keys as `<`",
+    f"{_KEPT_PAGES} bound loosened 0d35bc856e84": f"{_KEPT_RANGES} `>` holds for the same keys as `>=`",
     # `collect(DISTINCT {region ref})`
     "queries/analysis.py [village-profile] DISTINCT dropped 85ce19e361e3": (
         "village-profile: a region reached by two LOCATED_IN paths comes twice, but the answer's "

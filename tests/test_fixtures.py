@@ -337,13 +337,19 @@ def test_figures_by_hand() -> None:
 def test_coverage_map_by_hand() -> None:
     """松岭县: 5 villages in an alliance (桃园 a member; 李庄, 杏坡, 竹林 by their branches; 松涛
     a member) and 6 with someone dispatched (李庄 only by the 农技 team, a group); 柏川县: 3 in
-    荷溪 by the one rule, 2 with a person dispatched (the talent team's dispatch is to 荷溪 itself)."""
+    荷溪 by the one rule and 沙坪 a member of ten village alliances, 2 with a person dispatched (the
+    talent team's dispatch is to 荷溪 itself); 云岭县: none in an alliance, 石门 with its first
+    secretary (listed for the dispatch alone)."""
     items = {i["county"]["id"]: i for i in x.coverage_map(G)["items"]}
     assert (items["county:dongshi.songling"]["province"], items["county:xishi.bochuan"]["province"]) == (
         "东试省", "西试省"
     )  # fmt: skip
     counts = {
         c: (items[c]["villages_in_alliance"], items[c]["villages_with_dispatched"])
-        for c in ("county:dongshi.songling", "county:xishi.bochuan")
+        for c in ("county:dongshi.songling", "county:xishi.bochuan", "county:xishi.yunling")
     }
-    assert counts == {"county:dongshi.songling": (5, 6), "county:xishi.bochuan": (3, 2)}
+    assert counts == {
+        "county:dongshi.songling": (5, 6),
+        "county:xishi.bochuan": (4, 2),
+        "county:xishi.yunling": (0, 1),
+    }
