@@ -5,8 +5,8 @@ its provinces through LOCATED_IN from each of them took minutes: docs/benchmarks
 An industry's villages are those IN_INDUSTRY with it directly or through a project they
 HAS_PROJECT (the entry's rule). Its tally is one node outside the Entity model,
 `(:IndustryTally {id: <industry id>, villages, provinces, alliances, first})`: how many villages,
-how many distinct provinces they lie in (LOCATED_IN*1..6) and alliances they belong to (queries.
-analysis's one rule: HAS_MEMBER directly or through a member branch BASED_IN them), and the ids of
+how many distinct provinces they lie in (LOCATED_IN*1..6) and alliances they belong to (the one
+rule of graph.rules: HAS_MEMBER directly or through a member branch BASED_IN them), and the ids of
 its first FIRST villages by id (the entry's bounded list).
 
 A distinct count cannot be kept by adding per-village deltas alone, so each (industry, province)
@@ -33,6 +33,7 @@ from typing import Any
 from neo4j import Driver, ManagedTransaction
 
 from graph.connection import session
+from graph.rules import ALLIANCE_VILLAGE_PATHS
 from graph.settings import Settings
 from loaders.facts import chunks
 
@@ -50,8 +51,7 @@ MATCH (v:Entity {{id: id}})
 WHERE v:Village
 RETURN v.id AS id,
   [(v)-[:LOCATED_IN*1..{HOPS}]->(p:Province) | p.id] AS provinces,
-  [(v)<-[:HAS_MEMBER]-(a:Alliance) | a.id]
-    + [(v)<-[:BASED_IN]-(:Branch)<-[:HAS_MEMBER]-(a:Alliance) | a.id] AS alliances"""
+  {" + ".join(f"[(v){back}(a:Alliance) | a.id]" for _, back in ALLIANCE_VILLAGE_PATHS)} AS alliances"""
 # A village's industries cost the most here: each industry's node is read for its id, and a shared
 # industry's node is large nationally (it lists every source that mentions it), about 4 ms a
 # village at scale 1 under load. The recount reads them from the industries' side instead.
