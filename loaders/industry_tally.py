@@ -26,7 +26,7 @@ a prune or an edit takes a village out of an industry)."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -35,7 +35,7 @@ from neo4j import Driver, ManagedTransaction
 from graph.connection import session
 from graph.rules import ALLIANCE_VILLAGE_PATHS
 from graph.settings import Settings
-from loaders.facts import chunks
+from loaders.facts import chunks, pages
 
 FIRST = 10
 """The villages of an industry kept in `first`: industry-clusters' list bound."""
@@ -245,16 +245,6 @@ class Kept:
     shares: dict[str, int] = field(default_factory=dict)
 
 
-def _pages(tx: Any, query: str) -> Iterator[Any]:
-    after = ""
-    while True:
-        records = list(tx.run(query, after=after, n=PAGE))
-        yield from records
-        if len(records) < PAGE:
-            return
-        after = records[-1]["id"]
-
-
 def _read_places(tx: ManagedTransaction, ids: list[str]) -> list[tuple[str, list[str], list[str]]]:
     return [(r["id"], r["provinces"], r["alliances"]) for r in tx.run(VILLAGE_PLACES, ids=ids)]
 
@@ -292,7 +282,7 @@ def read(driver: Driver, settings: Settings) -> Kept:
         for r in s.run(READ_COUNTS):
             out.counts[r["id"]] = [r[m] for m in MEASURES]
             out.first[r["id"]] = list(r["first"] or [])
-        out.shares = {r["id"]: r["n"] for r in _pages(s, READ_SHARES)}
+        out.shares = {r["id"]: r["n"] for r in pages(s, READ_SHARES, PAGE)}
     return out
 
 

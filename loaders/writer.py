@@ -101,26 +101,22 @@ DELETE_SOURCES = "UNWIND $ids AS id MATCH (s:Source {id: id}) DETACH DELETE s"
 # CREATE_ENTITIES first looks for a node holding the id; CREATE_NEW_ENTITIES takes rows whose id
 # the transaction's tally tracker looked up before any write and did not find (loaders.tally
 # `Tracker.there`), so that lookup would find nothing either.
-CREATE_ENTITIES = """
+_CREATE_ENTITY = """CREATE (n:Entity:{label} {{id: row.id}})
+SET n = row.props
+WITH n, row
+MATCH (s) WHERE elementId(s) = row.src
+CREATE (s)-[:MENTIONS {{evidence: row.evidence, aliases: row.aliases}}]->(n)
+RETURN collect([row.id, elementId(n)]) AS nodes
+"""
+CREATE_ENTITIES = (
+    """
 UNWIND $rows AS row
 OPTIONAL MATCH (known:Entity {{id: row.id}})
 WITH row, known WHERE known IS NULL OR NOT known:{label}
-CREATE (n:Entity:{label} {{id: row.id}})
-SET n = row.props
-WITH n, row
-MATCH (s) WHERE elementId(s) = row.src
-CREATE (s)-[:MENTIONS {{evidence: row.evidence, aliases: row.aliases}}]->(n)
-RETURN collect([row.id, elementId(n)]) AS nodes
 """
-CREATE_NEW_ENTITIES = """
-UNWIND $rows AS row
-CREATE (n:Entity:{label} {{id: row.id}})
-SET n = row.props
-WITH n, row
-MATCH (s) WHERE elementId(s) = row.src
-CREATE (s)-[:MENTIONS {{evidence: row.evidence, aliases: row.aliases}}]->(n)
-RETURN collect([row.id, elementId(n)]) AS nodes
-"""
+    + _CREATE_ENTITY
+)
+CREATE_NEW_ENTITIES = "\nUNWIND $rows AS row\n" + _CREATE_ENTITY
 # An entity new to its source has no MENTIONS from it yet (the plan read them all): CREATE,
 # not MERGE, which would look through every mention of the source for each row.
 MENTION_NEW = """
@@ -149,16 +145,11 @@ MATCH (n)<-[m:MENTIONS]-(:Source {id: row.source})
 SET m.evidence = row.evidence, m.aliases = row.aliases
 RETURN collect([row.id, elementId(n)]) AS nodes
 """
-MERGE_RELATIONS = """
-UNWIND $rows AS row
-MATCH (a:Entity {{id: row.start}})
-MATCH (b:Entity {{id: row.end}})
-{merge}"""
-MERGE_HANDLED_RELATIONS = """
-UNWIND $rows AS row
-MATCH (a) WHERE elementId(a) = row.a
-MATCH (b) WHERE elementId(b) = row.b
-{merge}"""
+# A relation row's ends: by id, or by the handles the transaction's earlier statements returned.
+_RELATION_ENDS = {
+    False: "MATCH (a:Entity {id: row.start})\nMATCH (b:Entity {id: row.end})",
+    True: "MATCH (a) WHERE elementId(a) = row.a\nMATCH (b) WHERE elementId(b) = row.b",
+}
 _MERGE_RELATION = """MERGE (a)-[r:{type}]->(b)
 SET r += row.props
 WITH r, row, coalesce(r.sources, []) AS srcs, coalesce(r.evidence, []) AS evs
@@ -169,33 +160,19 @@ SET r.sources = CASE WHEN row.source IN srcs THEN srcs ELSE srcs + [row.source] 
         ELSE evs + [row.evidence] END
 """
 # A relation with an end created in this transaction cannot exist yet (first round of its type).
-CREATE_RELATIONS = """
-UNWIND $rows AS row
-MATCH (a:Entity {{id: row.start}})
-MATCH (b:Entity {{id: row.end}})
-{create}"""
-CREATE_HANDLED_RELATIONS = """
-UNWIND $rows AS row
-MATCH (a) WHERE elementId(a) = row.a
-MATCH (b) WHERE elementId(b) = row.b
-{create}"""
 _CREATE_RELATION = """CREATE (a)-[r:{type}]->(b)
 SET r += row.props, r.sources = [row.source], r.evidence = [row.evidence]
 """
 
 
 def merge_relations(rel_type: str, *, handled: bool = False) -> str:
-    """MERGE_RELATIONS for one type (from graph.model's list), its ends found by id or by handle."""
-    return (MERGE_HANDLED_RELATIONS if handled else MERGE_RELATIONS).format(
-        merge=_MERGE_RELATION.format(type=rel_type)
-    )
+    """A relation type's rows (from graph.model's list) merged, its ends found by id or by handle."""
+    return f"UNWIND $rows AS row\n{_RELATION_ENDS[handled]}\n{_MERGE_RELATION.format(type=rel_type)}"
 
 
 def create_relations(rel_type: str, *, handled: bool = False) -> str:
-    """CREATE_RELATIONS for one type (from graph.model's list), its ends found by id or by handle."""
-    return (CREATE_HANDLED_RELATIONS if handled else CREATE_RELATIONS).format(
-        create=_CREATE_RELATION.format(type=rel_type)
-    )
+    """A relation type's rows created (no such relation can exist yet), ends by id or by handle."""
+    return f"UNWIND $rows AS row\n{_RELATION_ENDS[handled]}\n{_CREATE_RELATION.format(type=rel_type)}"
 
 
 # `official_name` is read by a key given as a parameter: on a Neo4j that has never held it (no
