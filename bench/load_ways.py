@@ -45,7 +45,7 @@ from loaders.industry_tally import IndustryTracker
 from loaders.person_villages import PersonTracker
 from loaders.synthetic import BULK_BATCH, GROUP_ROWS
 from loaders.tally import Figures, Items, Node, apply, apply_types, difference, figures_of, read_nodes
-from loaders.writer import _derived
+from loaders.writer import MENTION_NEW_HANDLED, _derived
 
 # Each id is looked up on the index once (RAW_KNOWN), or not at all for a node the way creates:
 # every statement that creates a node returns its handle (elementId), and the later statements
@@ -68,14 +68,6 @@ CREATE (n:Entity:{label})
 SET n = row.props
 CREATE (s)-[:MENTIONS {{evidence: row.evidence, aliases: row.aliases}}]->(n)
 RETURN collect([n.id, elementId(n)]) AS nodes
-"""
-RAW_MENTION_KNOWN = """
-UNWIND $rows AS row
-MATCH (n) WHERE elementId(n) = row.node
-SET n += row.props
-WITH n, row
-MATCH (s) WHERE elementId(s) = row.src
-CREATE (s)-[:MENTIONS {evidence: row.evidence, aliases: row.aliases}]->(n)
 """
 RAW_CREATE_RELATIONS = """
 UNWIND $rows AS row
@@ -378,7 +370,7 @@ class Planner:
     def entities(self, group: Sequence[SourceFacts], fresh: set[str]) -> list[Statement]:
         """New nodes (created with their first mention), then every other mention."""
         by_label: dict[str, Statement] = {}
-        mentions = Statement(RAW_MENTION_KNOWN, [], handled=_MENTION)
+        mentions = Statement(MENTION_NEW_HANDLED, [], handled=_MENTION)
         for f in group:
             for e in f.entities.values():
                 row = {"id": e.id, "source": f.source_id, "evidence": e.evidence, "aliases": list(e.aliases)}
